@@ -1,0 +1,67 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run    create .venv if missing, install, build the index on first run, start the chat UI
+#   make test   create .venv if missing, install (with test extras, browser, local LLM), run all tests
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PORT ?= 8501
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: run test setup setup-dev browser ingest lint unit integration e2e eval eval-scifact bench clean
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+# torch first, pinned to the CPU wheel: a bare `torch` requirement would pull a CUDA build.
+$(STAMP): $(PY) pyproject.toml
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e .
+	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	$(PIP) install -q -e '.[dev,llm]'
+	touch $(DEV_STAMP)
+
+setup: $(STAMP)
+
+setup-dev: $(DEV_STAMP) browser
+
+browser:
+	@bash scripts/install_browser.sh
+
+ingest: setup
+	$(VENV)/bin/assistant ingest
+
+run: setup
+	$(VENV)/bin/assistant ingest
+	$(VENV)/bin/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check assistant tests eval streamlit_app.py
+
+test: setup-dev lint
+	$(PY) -m pytest -q
+
+unit: $(DEV_STAMP)
+	$(PY) -m pytest -q -m unit
+
+integration: $(DEV_STAMP)
+	$(PY) -m pytest -q -m integration
+
+e2e: setup-dev
+	$(PY) -m pytest -q -m e2e
+
+eval: setup
+	$(VENV)/bin/assistant eval
+
+eval-scifact: setup
+	$(VENV)/bin/assistant eval --beir ../shared/datasets/scifact
+
+bench: setup-dev
+	$(VENV)/bin/assistant bench
+
+clean:
+	rm -rf index/gen-* index/CURRENT .cache eval/reports bench/out

@@ -1,0 +1,84 @@
+"""What every answerer shares: the abstention sentinel, the interface, and citation making."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from typing import Protocol
+
+from ..corpus.cleaning import OffsetMap
+from ..store import ChunkRecord, DocRecord, IndexSnapshot
+from ..types import Answer, Citation, Passage
+
+# Sentinel phrase shared by the answerers, the prompts, the UI, the eval and the tests.
+ABSTAIN_TEXT = "The indexed papers do not answer this question."
+
+
+class Answerer(Protocol):
+    name: str
+
+    def answer(self, question: str, passages: list[Passage], ctx: AnswerContext) -> Answer: ...
+
+    def stream(
+        self, question: str, passages: list[Passage], ctx: AnswerContext
+    ) -> Iterator[str | Answer]: ...
+
+
+class AnswerContext:
+    """Read access to the index snapshot an answer is made from: documents and chunks."""
+
+    def __init__(self, snapshot: IndexSnapshot) -> None:
+        self.snapshot = snapshot
+        self._by_doc: dict[str, list[ChunkRecord]] = {}
+        for chunk in snapshot.chunks:
+            self._by_doc.setdefault(chunk.doc_id, []).append(chunk)
+        for chunks in self._by_doc.values():
+            chunks.sort(key=lambda c: c.start)
+        self._starts = {d: [c.start for c in cs] for d, cs in self._by_doc.items()}
+        self._offsets: dict[str, OffsetMap] = {}
+
+    def document(self, doc_id: str) -> DocRecord:
+        return self.snapshot.documents[doc_id]
+
+    def chunk_at(self, doc_id: str, pos: int) -> ChunkRecord | None:
+        """The first chunk of ``doc_id`` that covers char ``pos``."""
+        chunks = self._by_doc.get(doc_id, [])
+        i = bisect.bisect_right(self._starts.get(doc_id, []), pos) - 1
+        for chunk in chunks[max(0, i - 2) : i + 1]:
+            if chunk.start <= pos < chunk.end:
+                return chunk
+        return chunks[i] if 0 <= i < len(chunks) else None
+
+    def passage_for(self, chunk: ChunkRecord) -> Passage:
+        doc = self.snapshot.documents.get(chunk.doc_id)
+        return Passage(
+            chunk_id=chunk.chunk_id,
+            doc_id=chunk.doc_id,
+            title=doc.title if doc else "",
+            section=chunk.section,
+            text=chunk.text,
+            start=chunk.start,
+            end=chunk.end,
+        )
+
+    def citation(self, marker: int, passage: Passage, start: int, end: int) -> Citation:
+        """A citation quoting ``clean_text[start:end]`` of the passage's document."""
+        doc = self.document(passage.doc_id)
+        offsets = self._offsets.setdefault(doc.doc_id, OffsetMap(doc.segments))
+        return Citation(
+            marker=marker,
+            passage=passage,
+            doc_id=passage.doc_id,
+            quote=doc.clean_text[start:end],
+            start=start,
+            end=end,
+            raw_start=offsets.to_raw(start),
+            raw_end=offsets.to_raw(end),
+        )
+
+
+def abstention(question: str, passages: list[Passage], answerer: str, why: str = "") -> Answer:
+    text = ABSTAIN_TEXT + (f" {why}" if why else "")
+    return Answer(
+        question=question, text=text, passages=passages, abstained=True, answerer=answerer
+    )

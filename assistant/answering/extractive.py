@@ -1,0 +1,288 @@
+"""The offline default answerer: quote the sentences that answer the question, and cite them.
+
+Each sentence of the retrieved passages is scored against the question (embedding cosine plus
+idf-weighted term coverage, a nudge for figures on "how many" questions); a short,
+non-redundant set is chosen and printed in reading order with ``[n]`` markers. For list
+questions whose answer is a run of sub-sections ("4.1 ...", "4.2 ..."), the sub-section
+headings are the items. Every sentence is a verbatim quote, so every citation is checkably true.
+When the best evidence is weak the answer abstains and shows the closest passages.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..embeddings import Embedder
+from ..sentences import sentence_spans
+from ..settings import AnswerSettings
+from ..store import DocRecord
+from ..types import Answer, Citation, Passage
+from .base import AnswerContext, abstention
+from .question import QuestionInfo, analyse, terms
+
+_NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s*\S")
+_PAREN = re.compile(r"^\((\d+)\)\s*\S")
+_DATE = re.compile(
+    r"\b(?:(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December)\s+(?:\d{1,2},\s+)?\d{4}|(?:in|since|by|from)\s+(?:19|20)\d{2})\b"
+)
+
+
+@dataclass
+class _Candidate:
+    rank: int  # of its passage
+    passage: Passage
+    start: int
+    end: int
+    text: str
+    score: float = 0.0
+    cosine: float = 0.0
+    coverage: float = 0.0
+
+
+class ExtractiveAnswerer:
+    name = "extractive"
+
+    def __init__(self, embedder: Embedder, settings: AnswerSettings | None = None) -> None:
+        self.embedder = embedder
+        self.settings = settings or AnswerSettings()
+
+    def stream(
+        self, question: str, passages: list[Passage], ctx: AnswerContext
+    ) -> Iterator[str | Answer]:
+        answer = self.answer(question, passages, ctx)
+        for piece in re.split(r"(?<=\s)", answer.text):
+            if piece:
+                yield piece
+        yield answer
+
+    def answer(self, question: str, passages: list[Passage], ctx: AnswerContext) -> Answer:
+        info = analyse(question)
+        candidates = self._candidates(passages, ctx)
+        if not candidates:
+            return abstention(question, passages, self.name)
+        self._score(info, candidates)
+        best = max(candidates, key=lambda c: c.score)
+        if best.score < self.settings.abstain_threshold:
+            return abstention(question, passages, self.name)
+        if info.wants_list:
+            listed = self._list_from_sections(info, candidates, ctx, passages)
+            if listed is not None:
+                return listed
+        chosen = self._select(info, candidates)
+        return self._compose(question, chosen, passages, ctx)
+
+    def _candidates(self, passages: list[Passage], ctx: AnswerContext) -> list[_Candidate]:
+        out: list[_Candidate] = []
+        seen: set[tuple[str, int]] = set()
+        for rank, p in enumerate(passages):
+            doc = ctx.document(p.doc_id)
+            text = doc.clean_text
+            headings = [(int(s), int(s) + len(str(t))) for t, s, _ in doc.sections]
+            for a, b in sentence_spans(text, p.start, p.end):
+                sentence = text[a:b]
+                if (p.doc_id, a) in seen or len(sentence) < 25:
+                    continue
+                if any(hs <= a < he for hs, he in headings):
+                    continue  # a heading is a topic, not an answer (lists use them separately)
+                if re.match(r"(?i)keywords?\s*:", sentence):
+                    continue
+                seen.add((p.doc_id, a))
+                out.append(_Candidate(rank, p, a, b, sentence))
+        return out
+
+    def _score(self, info: QuestionInfo, candidates: list[_Candidate]) -> None:
+        vectors = self.embedder.embed([info.text] + [c.text for c in candidates])
+        cosines = vectors[1:] @ vectors[0]
+        sentence_terms = [set(terms(c.text)) for c in candidates]
+        q_terms = set(info.terms)
+        df = {t: sum(1 for st in sentence_terms if t in st) for t in q_terms}
+        n = len(candidates)
+        idf = {t: math.log(1 + (n + 1) / (df[t] + 0.5)) for t in q_terms}
+        total = sum(idf.values()) or 1.0
+        for c, cos, st in zip(candidates, cosines, sentence_terms, strict=True):
+            c.cosine = float(cos)
+            c.coverage = sum(idf[t] for t in q_terms if t in st) / total
+            bonus = 0.0
+            if info.wants_date and _DATE.search(c.text):
+                bonus = 0.1
+            elif info.wants_number and re.search(r"\d", c.text):
+                bonus = 0.08
+            c.score = 0.65 * c.cosine + 0.35 * c.coverage + bonus + 0.03 / (1 + c.rank)
+
+    def _select(self, info: QuestionInfo, candidates: list[_Candidate]) -> list[_Candidate]:
+        limit = self.settings.max_list_sentences if info.wants_list else self.settings.max_sentences
+        ranked = sorted(candidates, key=lambda c: -c.score)
+        floor = ranked[0].score - (0.15 if info.wants_list else 0.1)
+        pool = [c for c in ranked if c.score >= floor]
+        vectors = self.embedder.embed([c.text for c in pool])
+        chosen: list[int] = []
+        for i in range(len(pool)):
+            if len(chosen) >= limit:
+                break
+            if chosen and float(np.max(vectors[chosen] @ vectors[i])) > self.settings.redundancy:
+                continue
+            chosen.append(i)
+        picked = [pool[i] for i in chosen]
+        doc_order = {p: k for k, p in enumerate(dict.fromkeys(c.passage.doc_id for c in picked))}
+        return sorted(picked, key=lambda c: (doc_order[c.passage.doc_id], c.start))
+
+    def _compose(
+        self, question: str, chosen: list[_Candidate], passages: list[Passage], ctx: AnswerContext
+    ) -> Answer:
+        markers: dict[str, int] = {}
+        citations: list[Citation] = []
+        parts: list[str] = []
+        for c in chosen:
+            marker = markers.setdefault(c.passage.chunk_id, len(markers) + 1)
+            citations.append(ctx.citation(marker, c.passage, c.start, c.end))
+            parts.append(f"{c.text} [{marker}]")
+        return Answer(
+            question=question,
+            text=" ".join(parts),
+            citations=citations,
+            passages=passages,
+            answerer=self.name,
+        )
+
+    def _list_from_sections(
+        self,
+        info: QuestionInfo,
+        candidates: list[_Candidate],
+        ctx: AnswerContext,
+        passages: list[Passage],
+    ) -> Answer | None:
+        """Answer "what are the N challenges" with the headings of the matching sub-sections."""
+        asked_section = re.search(r"\bsection\s+(\d+(?:\.\d+)*)", info.text, re.I)
+        best: tuple[float, DocRecord, list[tuple[str, int, int]]] | None = None
+        ranked = sorted(candidates, key=lambda c: -c.score)
+        for c in ranked[:8]:
+            if not c.passage.section:
+                continue
+            doc = ctx.document(c.passage.doc_id)
+            items = _section_group(doc, c.passage.section)
+            if len(items) < 2 or (info.expected_items and len(items) != info.expected_items):
+                continue
+            parent = _parent(doc, items)[0]
+            score = 2 * _overlap(info, parent) + max(_overlap(info, t) for t, _, _ in items)
+            if asked_section:
+                label = _label(parent)
+                if label is None or label[1] != asked_section.group(1):
+                    continue
+            if score > 0 and (best is None or score > best[0]):
+                best = (score, doc, items)
+        if best is None:
+            return None
+        return self._compose_list(info, best[1], best[2], ctx, passages)
+
+    def _compose_list(
+        self,
+        info: QuestionInfo,
+        doc: DocRecord,
+        items: list[tuple[str, int, int]],
+        ctx: AnswerContext,
+        passages: list[Passage],
+    ) -> Answer:
+        citations: list[Citation] = []
+        lines: list[str] = []
+        markers: dict[str, int] = {}
+        for title, start, _ in items:
+            chunk = ctx.chunk_at(doc.doc_id, start)
+            if chunk is None:
+                continue
+            passage = next((p for p in passages if p.chunk_id == chunk.chunk_id), None)
+            passage = passage or ctx.passage_for(chunk)
+            marker = markers.setdefault(chunk.chunk_id, len(markers) + 1)
+            citations.append(ctx.citation(marker, passage, start, start + len(title)))
+            lines.append(f"- {title} [{marker}]")
+        parent = _parent(doc, items)[0]
+        head = f"“{doc.title}” lists these under “{parent}”:" if parent else f"“{doc.title}” lists:"
+        return Answer(
+            question=info.text,
+            text=head + "\n" + "\n".join(lines),
+            citations=citations,
+            passages=passages,
+            answerer=self.name,
+        )
+
+
+def _overlap(info: QuestionInfo, text: str) -> int:
+    return len(set(info.terms) & set(terms(text)))
+
+
+def _label(title: str) -> tuple[str, str] | None:
+    """("num", "4.1") or ("paren", "3") for a numbered heading, else None."""
+    if m := _NUMBERED.match(title):
+        return "num", m.group(1)
+    if m := _PAREN.match(title):
+        return "paren", m.group(1)
+    return None
+
+
+def _section_group(doc: DocRecord, section: str) -> list[tuple[str, int, int]]:
+    """Children of ``section`` if it has any, else the run of siblings it belongs to."""
+    sections = [(str(t), int(s), int(e)) for t, s, e in doc.sections]
+    idx = next((i for i, s in enumerate(sections) if s[0] == section), None)
+    if idx is None:
+        return []
+    label = _label(section)
+    if label is None:
+        return []
+    children = _children(sections, idx)
+    if len(children) >= 2:
+        return children
+    parent_idx = _parent_index(sections, idx)
+    return _children(sections, parent_idx) if parent_idx is not None else []
+
+
+def _children(sections: list[tuple[str, int, int]], idx: int) -> list[tuple[str, int, int]]:
+    label = _label(sections[idx][0])
+    if label is None:
+        return []
+    kind, num = label
+    out: list[tuple[str, int, int]] = []
+    numbered_children = False
+    for title, s, e in sections[idx + 1 :]:
+        lab = _label(title)
+        if lab is None:
+            continue
+        if kind == "num" and lab[0] == "num":
+            if not lab[1].startswith(num + "."):
+                break
+            if lab[1].count(".") == num.count(".") + 1:
+                numbered_children = True
+                out.append((title, s, e))
+        elif kind == "num" and lab[0] == "paren" and not numbered_children:
+            out.append((title, s, e))
+        elif kind == "paren":
+            break
+    return out
+
+
+def _parent_index(sections: list[tuple[str, int, int]], idx: int) -> int | None:
+    label = _label(sections[idx][0])
+    if label is None:
+        return None
+    kind, num = label
+    for j in range(idx - 1, -1, -1):
+        lab = _label(sections[j][0])
+        if lab is None:
+            continue
+        if kind == "paren" and lab[0] == "num":
+            return j
+        if kind == "num" and lab[0] == "num" and "." in num and lab[1] == num.rsplit(".", 1)[0]:
+            return j
+    return None
+
+
+def _parent(doc: DocRecord, items: list[tuple[str, int, int]]) -> tuple[str, int, int]:
+    sections = [(str(t), int(s), int(e)) for t, s, e in doc.sections]
+    first = items[0]
+    idx = next((i for i, s in enumerate(sections) if s == first), None)
+    parent = _parent_index(sections, idx) if idx is not None else None
+    return sections[parent] if parent is not None else ("", 0, 0)

@@ -1,0 +1,224 @@
+"""``assistant`` command line: each command parses options, calls the library, prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .errors import AssistantError
+from .settings import RetrievalMode, Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+out = Console()
+err = Console(stderr=True)
+
+
+def _settings(mode: str | None = None, k: int | None = None) -> Settings:
+    settings = Settings()
+    updates: dict[str, object] = {}
+    if mode:
+        updates["mode"] = mode
+    if k:
+        updates["top_k"] = k
+    return settings.with_updates(retrieval=updates) if updates else settings
+
+
+def _fail(e: Exception) -> None:
+    err.print(f"[bold red]error:[/] {e}", highlight=False)
+    raise typer.Exit(1)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files to add (default: corpus/).")
+    ] = None,
+    rebuild: Annotated[bool, typer.Option(help="Ignore the existing index and rebuild.")] = False,
+) -> None:
+    """Build or update the index (only new or changed papers are embedded)."""
+    from .indexing import ingest as run_ingest
+
+    with Progress(
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        try:
+            report = run_ingest(
+                paths or None, settings=_settings(), progress=progress, rebuild=rebuild
+            )
+        except AssistantError as e:
+            _fail(e)
+    for path, reason in report.errors.items():
+        err.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False)
+    for path, existing in report.duplicates.items():
+        err.print(f"[yellow]duplicate[/] {path}: same file as {existing}", highlight=False)
+    for alias, canonical in report.aliases.items():
+        out.print(f"alias      {alias} -> {canonical} (same paper, indexed once)", highlight=False)
+    for members in report.versions.values():
+        out.print(f"versions   {', '.join(members)}", highlight=False)
+    out.print(
+        f"{report.documents} docs ({len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed), "
+        f"{len(report.aliases)} duplicates found, {report.chunks} chunks, {report.tokens} tokens, "
+        f"{report.embedded} embedded, {report.seconds:.1f}s",
+        highlight=False,
+    )
+    if report.errors and not (report.added or report.updated or report.unchanged):
+        raise typer.Exit(1)
+
+
+@app.command("index-info")
+def index_info(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show what the index holds and whether it is stale."""
+    from .embeddings import SentenceTransformerEmbedder
+    from .indexing import index_status
+    from .store import load_snapshot
+
+    settings = _settings()
+    try:
+        snap = load_snapshot(settings.paths.index_dir)
+    except AssistantError as e:
+        _fail(e)
+    status = index_status(snap, settings, SentenceTransformerEmbedder(settings.embedding).name)
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {"manifest": snap.manifest, "stale": status.stale, "reasons": status.reasons}
+            )
+        )
+        return
+    m = snap.manifest
+    out.print(f"index      {snap.path}", highlight=False)
+    out.print(
+        f"model      {m['embedding']['model']} ({m['embedding']['dimension']}-d)", highlight=False
+    )
+    out.print(
+        f"chunks     {m['chunk_count']} ({m['index_type']}), built {m['built_at']}", highlight=False
+    )
+    table = Table("doc", "title", "chunks", "tokens", "links")
+    for d in sorted(snap.documents.values(), key=lambda d: d.doc_id):
+        links = (
+            f"alias of {d.alias_of}"
+            if d.alias_of
+            else (f"versions: {d.version_group}" if d.version_group else "")
+        )
+        table.add_row(d.doc_id, d.title[:60], str(d.chunk_count), str(d.tokens), links)
+    out.print(table)
+    colour = "yellow" if status.stale else "green"
+    out.print(f"[{colour}]{status.message}[/]", highlight=False)
+
+
+def _print_answer(answer, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    if as_json:
+        sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
+        return
+    if answer.notice:
+        err.print(f"[yellow]note:[/] {answer.notice}", highlight=False)
+    out.print(answer.text, highlight=False)
+    if answer.abstained and answer.passages:
+        out.print("\n[dim]Closest passages:[/]")
+        for p in answer.passages[:3]:
+            out.print(f"  - {p.title} — {p.section}: {p.text[:160]}…", highlight=False)
+    seen: set[int] = set()
+    if answer.citations:
+        out.print("\n[bold]Sources[/]")
+    for c in answer.citations:
+        if c.marker in seen:
+            continue
+        seen.add(c.marker)
+        quotes = " … ".join(x.quote for x in answer.citations if x.marker == c.marker)
+        out.print(
+            f"[{c.marker}] {c.passage.title} ({c.doc_id}), {c.passage.section or 'front matter'}",
+            highlight=False,
+        )
+        out.print(f"    “{quotes}”", highlight=False)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in quotes.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
+    mode: Annotated[str | None, typer.Option(help="dense | bm25 | hybrid")] = None,
+    k: Annotated[int | None, typer.Option(help="Passages to retrieve.")] = None,
+) -> None:
+    """Answer one question with numbered, quoted sources."""
+    from .core import Assistant
+
+    try:
+        bot = Assistant.load(_settings(_mode(mode), k))
+        _warn_stale(bot)
+        _print_answer(bot.ask(question), as_json)
+    except AssistantError as e:
+        _fail(e)
+
+
+@app.command()
+def chat(mode: Annotated[str | None, typer.Option(help="dense | bm25 | hybrid")] = None) -> None:
+    """A terminal chat that remembers the conversation (Ctrl-D or 'exit' to leave)."""
+    from .core import Assistant
+    from .types import Turn
+
+    try:
+        bot = Assistant.load(_settings(_mode(mode)))
+    except AssistantError as e:
+        _fail(e)
+    _warn_stale(bot)
+    history: list[Turn] = []
+    out.print("[dim]Ask about the papers. 'exit' to leave, 'new' for a new conversation.[/]")
+    while True:
+        try:
+            question = input("\nyou> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if question.lower() in {"exit", "quit"}:
+            break
+        if question.lower() == "new":
+            history = []
+            continue
+        try:
+            answer = bot.ask(question, history=history)
+        except AssistantError as e:
+            err.print(f"[red]{e}[/]", highlight=False)
+            continue
+        _print_answer(answer, False)
+        history.append(Turn(question=question, answer=answer))
+
+
+def _mode(mode: str | None) -> RetrievalMode | None:
+    if mode is None:
+        return None
+    if mode not in ("dense", "bm25", "hybrid"):
+        raise typer.BadParameter(f"mode must be dense, bm25 or hybrid, not {mode!r}")
+    return mode  # type: ignore[return-value]
+
+
+def _warn_stale(bot) -> None:  # type: ignore[no-untyped-def]
+    status = bot.status()
+    if status.stale:
+        err.print(f"[yellow]warning:[/] {status.message}", highlight=False)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,220 @@
+"""The public facade: ``Assistant.load().ask("...")``.
+
+Holds one immutable index snapshot (with its retriever) at a time; adding papers builds a new
+snapshot and swaps it in under a lock, so concurrent ``ask`` calls always see a whole index.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .answering.base import AnswerContext, Answerer, abstention
+from .answering.factory import make_answerer
+from .answering.question import analyse
+from .chat import History, resolve_followup
+from .embeddings import CachedEmbedder, Embedder, SentenceTransformerEmbedder
+from .errors import IndexIncompatibleError, IndexMissingError, QuestionError
+from .indexing import IndexStatus, Ingestor, IngestReport, Progress, index_status
+from .retrieval import Retriever
+from .settings import RetrievalMode, Settings
+from .store import DocRecord, IndexSnapshot, load_snapshot
+from .types import Answer, Passage
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class _State:
+    snapshot: IndexSnapshot
+    retriever: Retriever
+    context: AnswerContext
+
+
+class Assistant:
+    """Cited question answering over the indexed papers.
+
+    >>> from assistant import Assistant
+    >>> bot = Assistant.load()                      # builds the index on first use
+    >>> answer = bot.ask("What challenges does Sichuan face?")
+    >>> answer.text, [c.quote for c in answer.citations]
+    """
+
+    def __init__(self, settings: Settings, snapshot: IndexSnapshot, embedder: Embedder) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self._lock = threading.Lock()
+        self._ingest_lock = threading.Lock()
+        self._state = self._make_state(snapshot)
+        self.answerer: Answerer
+        self.answerer, self.answerer_notice = make_answerer(settings, embedder)
+
+    @classmethod
+    def load(
+        cls,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        build: bool = True,
+        progress: Progress | None = None,
+    ) -> Assistant:
+        """Open the index (building it from the corpus folder when missing)."""
+        settings = settings or Settings()
+        if embedder is None:
+            embedder = CachedEmbedder(
+                SentenceTransformerEmbedder(settings.embedding), settings.paths.cache_dir
+            )
+        try:
+            snapshot = load_snapshot(settings.paths.index_dir)
+            if snapshot.manifest.get("embedding", {}).get("model") != embedder.name:
+                raise IndexIncompatibleError(
+                    f"index at {settings.paths.index_dir} was built with "
+                    f"{snapshot.manifest.get('embedding', {}).get('model')}, settings use "
+                    f"{embedder.name}: run `assistant ingest --rebuild`"
+                )
+        except IndexMissingError:
+            if not build:
+                raise
+            snapshot, _ = Ingestor(settings, embedder, progress).run()
+        return cls(settings, snapshot, embedder)
+
+    def with_settings(self, settings: Settings) -> Assistant:
+        """Another Assistant on the same index and model with other settings (e.g. UI knobs)."""
+        clone = Assistant.__new__(Assistant)
+        clone.settings = settings
+        clone.embedder = self.embedder
+        clone._lock = threading.Lock()
+        clone._ingest_lock = self._ingest_lock
+        clone._state = clone._make_state(self._state.snapshot)
+        clone.answerer, clone.answerer_notice = make_answerer(settings, self.embedder)
+        return clone
+
+    # -- index -------------------------------------------------------------------------
+
+    def _make_state(self, snapshot: IndexSnapshot) -> _State:
+        return _State(
+            snapshot,
+            Retriever(snapshot, self.embedder, self.settings.retrieval),
+            AnswerContext(snapshot),
+        )
+
+    @property
+    def snapshot(self) -> IndexSnapshot:
+        return self._state.snapshot
+
+    def status(self) -> IndexStatus:
+        """Is the index in step with the corpus folder and the settings?"""
+        return index_status(self._state.snapshot, self.settings, self.embedder.name)
+
+    def documents(self) -> list[DocRecord]:
+        return sorted(self._state.snapshot.documents.values(), key=lambda d: d.doc_id)
+
+    def add_documents(
+        self, paths: Sequence[Path], progress: Progress | None = None
+    ) -> IngestReport:
+        """Index new papers incrementally; they are searchable as soon as this returns."""
+        with self._ingest_lock:
+            snapshot, report = Ingestor(self.settings, self.embedder, progress).run(
+                list(paths), base=self._state.snapshot
+            )
+            state = self._make_state(snapshot)
+            with self._lock:
+                self._state = state
+        return report
+
+    def reindex(self, rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
+        """Bring the index in step with the corpus folder."""
+        with self._ingest_lock:
+            base = None if rebuild else self._state.snapshot
+            snapshot, report = Ingestor(self.settings, self.embedder, progress).run(
+                rebuild=rebuild, base=base
+            )
+            state = self._make_state(snapshot)
+            with self._lock:
+                self._state = state
+        return report
+
+    # -- questions ---------------------------------------------------------------------
+
+    def retrieve(
+        self, query: str, k: int | None = None, mode: RetrievalMode | None = None
+    ) -> list[Passage]:
+        """The top ``k`` passages for ``query`` (no answer)."""
+        query = self._clean_question(query)[0]
+        return self._state.retriever.retrieve(query, k=k, mode=mode)
+
+    def ask(self, question: str, history: History | None = None) -> Answer:
+        """Answer ``question`` from the papers, every claim cited; abstain when they don't."""
+        final: Answer | None = None
+        for piece in self._run(question, history, stream=False):
+            if isinstance(piece, Answer):
+                final = piece
+        assert final is not None
+        return final
+
+    def stream(self, question: str, history: History | None = None) -> Iterator[str | Answer]:
+        """Yield the answer text in pieces as it is produced, then the final :class:`Answer`."""
+        yield from self._run(question, history, stream=True)
+
+    def as_retriever(self, k: int | None = None):  # type: ignore[no-untyped-def]
+        """A LangChain ``BaseRetriever`` over this index."""
+        from .lc_retriever import AssistantRetriever
+
+        return AssistantRetriever(assistant=self, k=k or self.settings.retrieval.top_k)
+
+    def _run(self, question: str, history: History | None, stream: bool) -> Iterator[str | Answer]:
+        t0 = time.perf_counter()
+        text, notice = self._clean_question(question)
+        state = self._state
+        info = analyse(text)
+        if info.mostly_cjk or not info.searchable:
+            why = (
+                "The papers are in English: please ask in English."
+                if info.mostly_cjk
+                else "The question has no words to search for: name the topic you are asking about."
+            )
+            answer = abstention(text, [], self.answerer.name, why)
+            answer.notice = why
+            yield answer.text
+            yield answer
+            return
+        resolved = resolve_followup(text, history)
+        passages = state.retriever.retrieve(resolved.search_query, boost_doc=resolved.boost_doc)
+        t1 = time.perf_counter()
+        final: Answer | None = None
+        if stream:
+            for piece in self.answerer.stream(text, passages, state.context):
+                if isinstance(piece, Answer):
+                    final = piece
+                else:
+                    yield piece
+        else:
+            final = self.answerer.answer(text, passages, state.context)
+        assert final is not None
+        t2 = time.perf_counter()
+        final.timings = {"retrieve": t1 - t0, "answer": t2 - t1, "total": t2 - t0}
+        notices = [n for n in (notice, self.answerer_notice, final.notice) if n]
+        final.notice = " ".join(dict.fromkeys(notices)) or None
+        if not stream:
+            yield final.text
+        yield final
+
+    def _clean_question(self, question: str) -> tuple[str, str | None]:
+        if not isinstance(question, str):
+            raise QuestionError(f"the question must be text, not {type(question).__name__}")
+        text = re.sub(r"\s+", " ", _CONTROL.sub(" ", question)).strip()
+        if not text:
+            raise QuestionError("empty question: type a question about the papers")
+        limit = self.settings.answer.max_question_chars
+        if len(text) > limit:
+            cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
+            return (
+                cut,
+                f"The question was {len(text):,} characters; "
+                f"only the first {len(cut):,} were used.",
+            )
+        return text, None

@@ -1,0 +1,207 @@
+"""Find passages: dense (FAISS), lexical (bm25s), or both fused by reciprocal rank fusion.
+
+Near-identical passages from versions of one work are collapsed into one result that lists
+the other versions; MMR can diversify. Queries are normalised first (quotes, case, and the
+many names of the Belt and Road and of free trade zones), so "BRI" finds "Belt and Road".
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from .chunking import embed_text
+from .embeddings import Embedder
+from .settings import RetrievalMode, RetrievalSettings
+from .store import ChunkRecord, IndexSnapshot
+from .types import Passage
+
+# (pattern, canonical phrase appended to the query when the pattern occurs)
+_SYNONYMS: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            r"\bB\s?&\s?R\b|\bBRI\b|\bOBOR\b|one belt,? one road|belt and road initiative", re.I
+        ),
+        "Belt and Road",
+    ),
+    (re.compile(r"\bFTZs?\b|\bFTAs?\b|free[- ]trade zones?", re.I), "Pilot Free Trade Zone FTZ"),
+    (re.compile(r"\bS\s?&\s?T\b", re.I), "science and technology"),
+    (re.compile(r"\bR\s?&\s?D\b", re.I), "research and development"),
+]
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def normalise_query(query: str) -> str:
+    """Clean a query and append canonical names for the abbreviations it uses."""
+    q = unicodedata.normalize("NFKC", query)
+    q = _CONTROL.sub(" ", q)
+    q = q.replace("“", '"').replace("”", '"').replace("‘", "'").replace("’", "'")
+    q = re.sub(r"\s+", " ", q).strip()
+    extra = [
+        canon
+        for pattern, canon in _SYNONYMS
+        if pattern.search(q) and canon.lower() not in q.lower()
+    ]
+    return " ".join([q, *extra])
+
+
+@dataclass
+class _Scored:
+    position: int
+    score: float
+    scores: dict[str, float]
+
+
+class BM25Index:
+    """bm25s over chunk texts (section title included), English stop words, Snowball stems."""
+
+    def __init__(self, texts: list[str]) -> None:
+        import bm25s
+        import Stemmer
+
+        self._bm25s = bm25s
+        self._stemmer = Stemmer.Stemmer("english")
+        self._lock = threading.Lock()
+        self.size = len(texts)
+        self.model = bm25s.BM25()
+        if texts:
+            tokens = bm25s.tokenize(
+                texts, stopwords="en", stemmer=self._stemmer, show_progress=False
+            )
+            self.model.index(tokens, show_progress=False)
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        k = min(k, self.size)
+        if k <= 0:
+            return []
+        tokens = self._bm25s.tokenize(
+            [query], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
+        )
+        if not tokens or not tokens[0]:
+            return []
+        with self._lock:
+            docs, scores = self.model.retrieve([tokens[0]], k=k, show_progress=False, n_threads=1)
+        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+
+class Retriever:
+    """Ranks an index snapshot's chunks for a query."""
+
+    def __init__(self, snapshot: IndexSnapshot, embedder: Embedder, settings: RetrievalSettings):
+        self.snapshot = snapshot
+        self.embedder = embedder
+        self.settings = settings
+        self.bm25 = BM25Index([embed_text(c.section, c.text) for c in snapshot.chunks])
+        self._doc_of = np.array([c.doc_id for c in snapshot.chunks], dtype=object)
+
+    def retrieve(
+        self,
+        query: str,
+        k: int | None = None,
+        mode: RetrievalMode | None = None,
+        boost_doc: str | None = None,
+    ) -> list[Passage]:
+        k = k or self.settings.top_k
+        mode = mode or self.settings.mode
+        q = normalise_query(query)
+        pool = max(self.settings.candidates, 2 * k)
+        ranked: dict[str, list[tuple[int, float]]] = {}
+        if mode in ("dense", "hybrid"):
+            ranked["dense"] = self._dense(q, pool)
+        if mode in ("bm25", "hybrid"):
+            ranked["bm25"] = self.bm25.search(q, pool)
+        fused = self._fuse(ranked, boost_doc)
+        if self.settings.mmr:
+            fused = self._mmr(q, fused)
+        return self._collapse_versions(fused, k)
+
+    def _dense(self, query: str, k: int) -> list[tuple[int, float]]:
+        vec = self.embedder.embed([query])
+        scores, ids = self.snapshot.store.search(vec, k)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def _fuse(
+        self, ranked: dict[str, list[tuple[int, float]]], boost_doc: str | None
+    ) -> list[_Scored]:
+        """Reciprocal rank fusion (Cormack et al. 2009); a single list keeps its own order."""
+        rrf_k = self.settings.rrf_k
+        merged: dict[int, _Scored] = {}
+        for name, hits in ranked.items():
+            for rank, (pos, raw) in enumerate(hits):
+                item = merged.setdefault(pos, _Scored(pos, 0.0, {}))
+                item.scores[name] = raw
+                item.score += 1.0 / (rrf_k + rank + 1)
+        if boost_doc:
+            bonus = self.settings.followup_doc_boost / (rrf_k + 1)
+            for item in merged.values():
+                if self._doc_of[item.position] == boost_doc:
+                    item.score += bonus
+        return sorted(merged.values(), key=lambda s: (-s.score, s.position))
+
+    def _mmr(self, query: str, items: list[_Scored]) -> list[_Scored]:
+        """Maximal marginal relevance over the fused candidates (Carbonell & Goldstein 1998)."""
+        if len(items) < 3:
+            return items
+        vecs = self.snapshot.store.vectors(np.array([s.position for s in items]))
+        qv = self.embedder.embed([query])[0]
+        rel = vecs @ qv
+        lam = self.settings.mmr_lambda
+        chosen: list[int] = []
+        rest = list(range(len(items)))
+        while rest:
+            if chosen:
+                sim = (vecs[rest] @ vecs[chosen].T).max(axis=1)
+            else:
+                sim = np.zeros(len(rest))
+            best = rest[int(np.argmax(lam * rel[rest] - (1 - lam) * sim))]
+            chosen.append(best)
+            rest.remove(best)
+        return [items[i] for i in chosen]
+
+    def _collapse_versions(self, items: list[_Scored], k: int) -> list[Passage]:
+        docs = self.snapshot.documents
+        kept: list[Passage] = []
+        groups: list[str | None] = []
+        for item in items:
+            chunk = self.snapshot.chunks[item.position]
+            group = docs[chunk.doc_id].version_group if chunk.doc_id in docs else None
+            twin = self._twin(kept, groups, chunk, group)
+            if twin is not None:
+                if chunk.doc_id not in twin.versions and chunk.doc_id != twin.doc_id:
+                    twin.versions.append(chunk.doc_id)
+                continue
+            kept.append(self._passage(chunk, item))
+            groups.append(group)
+            if len(kept) >= k:
+                break
+        return kept
+
+    def _twin(
+        self, kept: list[Passage], groups: list[str | None], chunk: ChunkRecord, group: str | None
+    ) -> Passage | None:
+        if group is None:
+            return None
+        for passage, g in zip(kept, groups, strict=True):
+            if g == group and passage.doc_id != chunk.doc_id:
+                if fuzz.token_set_ratio(passage.text, chunk.text) >= self.settings.dedup_similarity:
+                    return passage
+        return None
+
+    def _passage(self, chunk: ChunkRecord, item: _Scored) -> Passage:
+        doc = self.snapshot.documents.get(chunk.doc_id)
+        return Passage(
+            chunk_id=chunk.chunk_id,
+            doc_id=chunk.doc_id,
+            title=doc.title if doc else chunk.doc_id,
+            section=chunk.section,
+            text=chunk.text,
+            start=chunk.start,
+            end=chunk.end,
+            score=round(item.score, 6),
+            scores={k: round(v, 6) for k, v in item.scores.items()},
+        )

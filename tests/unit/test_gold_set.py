@@ -1,0 +1,187 @@
+"""The shipped gold QA set is valid, and eval/validate.py catches the errors it is meant to."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+GOLD = REPO / "eval" / "gold_qa.jsonl"
+CORPUS = REPO / "corpus"
+PAPERS = {
+    "001": "001_e32c79ad1fa0be66.txt",
+    "002": "002_b656026ce0905ff7.txt",
+    "003": "003_8f09d066e0b864c5.txt",
+    "004": "004_b411ba9664f361c8.txt",
+}
+
+
+def _load_validator():
+    # eval/ is not a package: import the script from its path.
+    spec = importlib.util.spec_from_file_location("gold_validate", REPO / "eval" / "validate.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+V = _load_validator()
+
+
+def _items() -> list[dict]:
+    return [
+        json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+
+
+# ---------------------------------------------------------------- the shipped set
+
+
+@pytest.mark.unit
+def test_shipped_gold_set_has_no_problems():
+    assert V.validate(GOLD, CORPUS) == []
+
+
+@pytest.mark.unit
+def test_shipped_gold_set_size_and_coverage():
+    items = _items()
+    assert len(items) >= 80
+    types = Counter(i["type"] for i in items)
+    assert set(types) == set(V.TYPES), f"types missing: {set(V.TYPES) - set(types)}"
+    assert types["unanswerable"] >= 10
+    cited = Counter(e["doc"] for i in items for e in i["evidence"])
+    for label, doc in PAPERS.items():
+        assert cited[doc] >= 5, f"paper {label} ({doc}) is barely covered: {cited[doc]} quotes"
+
+
+@pytest.mark.unit
+def test_shipped_gold_set_questions_are_mostly_paraphrased():
+    overlaps = [o for o in (V.question_overlap(i) for i in _items()) if o is not None]
+    low = sum(1 for o in overlaps if o <= 1 / 3 + 1e-9)
+    assert low / len(overlaps) >= 0.4, (
+        f"only {low}/{len(overlaps)} questions paraphrase their evidence"
+    )
+
+
+@pytest.mark.unit
+def test_cli_on_shipped_set_exits_zero(capsys):
+    assert V.main([str(GOLD), "--corpus", str(CORPUS)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("OK:") and "unanswerable=" in out
+
+
+# ---------------------------------------------------------------- planted errors
+
+DOC_TEXT = (
+    "Alpha line one says the port grew 10.9% in 2022.\nBeta line two names Chengdu as the hub.\n"
+)
+
+
+def _item(iid: str, **over) -> dict:
+    item = {
+        "id": iid,
+        "question": "How fast did the port grow?",
+        "answer": "10.9% in 2022.",
+        "evidence": [{"doc": "a.txt", "quote": "the port grew 10.9% in 2022"}],
+        "type": "numeric",
+        "key_facts": ["10.9%"],
+    }
+    item.update(over)
+    return item
+
+
+def _write(tmp_path: Path, rows: list) -> tuple[Path, Path]:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir(exist_ok=True)
+    (corpus / "a.txt").write_text(DOC_TEXT, encoding="utf-8")
+    gold = tmp_path / "gold.jsonl"
+    lines = [r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows]
+    gold.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return gold, corpus
+
+
+def _problems_for(problems: list[str], iid: str) -> list[str]:
+    return [p for p in problems if f"({iid})" in p]
+
+
+@pytest.mark.unit
+def test_clean_tmp_set_validates(tmp_path):
+    gold, corpus = _write(
+        tmp_path,
+        [
+            _item("ok1"),
+            _item(
+                "ok2",
+                type="list",
+                evidence=[{"doc": "a.txt", "quote": "names Chengdu as the hub"}],
+                key_facts=["CHENGDU  as the hub"],  # case and whitespace are normalised
+            ),
+            _item("ok3", type="unanswerable", answer="", evidence=[], key_facts=[]),
+        ],
+    )
+    assert V.validate(gold, corpus) == []
+
+
+@pytest.mark.unit
+def test_planted_errors_are_each_reported(tmp_path):
+    rows = [
+        _item("good"),
+        _item("badquote", evidence=[{"doc": "a.txt", "quote": "the port shrank 10.9% in 2022"}]),
+        _item("good", question="A second item reusing an id"),
+        _item("badtype", type="trivia"),
+        _item("nofact", key_facts=["10.9%", "Chongqing"]),
+        _item("nodoc", evidence=[{"doc": "missing.txt", "quote": "the port grew 10.9% in 2022"}]),
+        _item("newline", evidence=[{"doc": "a.txt", "quote": "in 2022.\nBeta line two"}]),
+        _item("unans", type="unanswerable"),
+        _item("noev", evidence=[], key_facts=[]),
+        {k: v for k, v in _item("nofield").items() if k != "question"},
+        _item("badkind", key_facts="10.9%"),
+        "{not json",
+    ]
+    gold, corpus = _write(tmp_path, rows)
+    problems = V.validate(gold, corpus)
+    text = "\n".join(problems)
+
+    assert not [p for p in problems if p.startswith("line 1 ")], (
+        text
+    )  # the valid first item is clean
+    assert any("quote not found" in p for p in _problems_for(problems, "badquote")), text
+    assert any("duplicate id 'good'" in p for p in problems), text
+    assert any("unknown type 'trivia'" in p for p in _problems_for(problems, "badtype")), text
+    assert any("'Chongqing'" in p and "key fact" in p for p in _problems_for(problems, "nofact")), (
+        text
+    )
+    assert not any("'10.9%'" in p for p in _problems_for(problems, "nofact")), text
+    assert any("missing.txt" in p and "not found" in p for p in _problems_for(problems, "nodoc")), (
+        text
+    )
+    assert any("line break" in p for p in _problems_for(problems, "newline")), text
+    unans = _problems_for(problems, "unans")
+    assert any("no evidence" in p for p in unans) and any("no key facts" in p for p in unans), text
+    noev = _problems_for(problems, "noev")
+    assert any("has no evidence" in p for p in noev) and any(
+        "has no key facts" in p for p in noev
+    ), text
+    assert any("missing field 'question'" in p for p in _problems_for(problems, "nofield")), text
+    assert any("'key_facts' must be list" in p for p in _problems_for(problems, "badkind")), text
+    assert any("line 12" in p and "invalid JSON" in p for p in problems), text
+
+
+@pytest.mark.unit
+def test_doc_outside_corpus_is_rejected(tmp_path):
+    gold, corpus = _write(
+        tmp_path, [_item("escape", evidence=[{"doc": "../gold.jsonl", "quote": "port"}])]
+    )
+    problems = V.validate(gold, corpus)
+    assert any("not found" in p for p in problems), problems
+
+
+@pytest.mark.unit
+def test_cli_reports_problems_and_exits_one(tmp_path, capsys):
+    gold, corpus = _write(tmp_path, [_item("x", type="trivia")])
+    assert V.main([str(gold), "--corpus", str(corpus)]) == 1
+    assert "unknown type 'trivia'" in capsys.readouterr().out
