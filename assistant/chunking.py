@@ -107,6 +107,7 @@ class Chunker:
         units = [u for a, b in spans for u in self._fit(text, a, b, wp_budget)]
         sizes = [(self._tokens(text[a:b]), self._pieces(text[a:b])) for a, b in units]
         out: list[tuple[int, int]] = []
+        limit = self.settings.max_tokens
         i = 0
         while i < len(units):
             tok, wp, j = 0, 0, i
@@ -115,6 +116,9 @@ class Chunker:
                 if j > i and (tok + t > self.settings.max_tokens or wp + w > wp_budget):
                     break
                 tok, wp, j = tok + t, wp + w, j + 1
+            # token counts are not exactly additive across joins: check the real text
+            while j - 1 > i and self._tokens(text[units[i][0] : units[j - 1][1]]) > limit:
+                j -= 1
             out.append((units[i][0], units[j - 1][1]))
             if j >= len(units):
                 break
@@ -160,5 +164,14 @@ def _regions(doc: CleanDocument) -> list[tuple[str, int, int]]:
     first = doc.sections[0].start if doc.sections else len(doc.text)
     if first > 0:
         regions.append(("", 0, first))
-    regions.extend((s.title, s.start, s.end) for s in doc.sections)
+    carry: int | None = None  # start of heading-only sections folded into the next one
+    for s in doc.sections:
+        start = s.start if carry is None else carry
+        if not doc.text[s.start : s.end].strip()[len(s.title) :].strip():
+            carry = start  # "2.1 Opportunities" with no text of its own: keep it as context
+            continue
+        regions.append((s.title, start, s.end))
+        carry = None
+    if carry is not None:
+        regions.append((doc.sections[-1].title, carry, doc.sections[-1].end))
     return regions
