@@ -96,11 +96,8 @@ class Assistant:
     # -- index -------------------------------------------------------------------------
 
     def _make_state(self, snapshot: IndexSnapshot) -> _State:
-        return _State(
-            snapshot,
-            Retriever(snapshot, self.embedder, self.settings.retrieval),
-            AnswerContext(snapshot),
-        )
+        retriever = Retriever(snapshot, self.embedder, self.settings.retrieval)
+        return _State(snapshot, retriever, AnswerContext(snapshot, retriever.bm25.has_word))
 
     @property
     def snapshot(self) -> IndexSnapshot:

@@ -75,6 +75,11 @@ class BM25Index:
             )
             self.model.index(tokens, show_progress=False)
 
+    def has_word(self, word: str) -> bool:
+        """Does ``word`` (any case, unstemmed) occur anywhere in the indexed chunks?"""
+        vocab = getattr(self.model, "vocab_dict", None) or {}
+        return self._stemmer.stemWord(word.lower()) in vocab
+
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         k = min(k, self.size)
         if k <= 0:

@@ -103,7 +103,7 @@ class AnswerSettings(_Group):
     max_sentences: int = Field(3, ge=1, description="Sentences in an extractive answer.")
     max_list_sentences: int = Field(6, ge=1, description="Sentences for list questions.")
     abstain_threshold: float = Field(
-        0.45, description="Best sentence score below which the assistant declines."
+        0.3, description="Best sentence score below which the assistant declines."
     )
     redundancy: float = Field(0.8, description="Cosine above which a sentence is redundant.")
     max_question_chars: int = Field(2000, description="Longer questions are truncated.")

@@ -55,6 +55,9 @@ class Answer(BaseModel):
     )
     citation_precision: float | None = None
     citation_recall: float | None = None
+    confidence: float | None = Field(
+        None, description="Best evidence score (extractive); it abstains below the threshold."
+    )
 
 
 class Turn(BaseModel):

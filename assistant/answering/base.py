@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from ..corpus.cleaning import OffsetMap
@@ -27,8 +27,12 @@ class Answerer(Protocol):
 class AnswerContext:
     """Read access to the index snapshot an answer is made from: documents and chunks."""
 
-    def __init__(self, snapshot: IndexSnapshot) -> None:
+    def __init__(
+        self, snapshot: IndexSnapshot, has_word: Callable[[str], bool] | None = None
+    ) -> None:
         self.snapshot = snapshot
+        # corpus vocabulary lookup: lets an answerer notice a question about unknown things
+        self.has_word = has_word or (lambda word: True)
         self._by_doc: dict[str, list[ChunkRecord]] = {}
         for chunk in snapshot.chunks:
             self._by_doc.setdefault(chunk.doc_id, []).append(chunk)

@@ -61,6 +61,12 @@ def test_off_topic_question_abstains(real_assistant: Assistant) -> None:
     assert answer.citations == [] and answer.passages
 
 
+def test_question_about_things_the_papers_never_mention_abstains(real_assistant: Assistant) -> None:
+    answer = real_assistant.ask("What GDP target has the Sichuan Pilot Free Trade Zone set for 2030?")
+    assert answer.abstained
+    assert "never mention 2030" in answer.text
+
+
 def test_follow_up_resolves_to_the_previous_paper(real_assistant: Assistant) -> None:
     first = real_assistant.ask("What deficiencies does the Sichuan FTZ still have?")
     assert first.citations and first.citations[0].doc_id == "003_8f09d066e0b864c5.txt"
