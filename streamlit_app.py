@@ -1,19 +1,455 @@
-"""Placeholder chat page until the UI lands: calls the public API only."""
+"""BRI Papers Assistant: a chat UI over the public ``assistant`` API.
+
+UI only: retrieval, answering, citations and ingest all live in the library; this file lays out
+their results. Run with ``streamlit run streamlit_app.py`` (``make run``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from itertools import chain
+from pathlib import Path
 
 import streamlit as st
+from pydantic import ValidationError
+from streamlit.delta_generator import DeltaGenerator
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from assistant import Assistant
+from assistant import Answer, Assistant, Settings
+from assistant.errors import AssistantError
+from assistant.store import DocRecord
+from assistant.types import Turn
+from assistant.ui_support import (
+    UPLOAD_TYPES,
+    ChatEntry,
+    SourceCard,
+    answer_html,
+    answer_markdown,
+    authors_line,
+    check_upload,
+    doc_label,
+    export_markdown,
+    format_built_at,
+    highlight_html,
+    plural,
+    progress_value,
+    safe_filename,
+    short_title,
+    source_cards,
+    versions_line,
+)
 
-st.set_page_config(page_title="BRI Papers Assistant")
-st.title("BRI Papers Assistant")
+TITLE = "BRI Papers Assistant"
+EXAMPLES = (
+    "What are the four challenges Sichuan faces in integrating S&T innovation into the Belt "
+    "and Road?",
+    "When was the Sichuan Pilot Free Trade Zone established?",
+    "How did the revised Zheng & Guo paper change its strategies?",
+)
+MODES = ("hybrid", "dense", "bm25")
+MODE_LABELS = {"hybrid": "Hybrid", "dense": "Dense", "bm25": "BM25"}
+CSS = """
+<style>
+.block-container {padding-top: 2.2rem; max-width: 860px;}
+mark {background: #ffe58f; padding: 0 .15em; border-radius: 3px;}
+.bri-passage {font-size: .9rem; line-height: 1.55; color: #31333f; max-height: 14rem;
+  overflow-y: auto; padding: .1rem .2rem;}
+.bri-card-title {font-weight: 600; line-height: 1.35;}
+.bri-marker {display: inline-block; min-width: 1.6em; text-align: center; font-size: .8rem;
+  font-weight: 600; color: #fff; background: #c0392b; border-radius: .8em; padding: 0 .4em;
+  margin-right: .35em;}
+.bri-doc {margin-bottom: .7rem;}
+.bri-doc-title {font-size: .85rem; font-weight: 600; line-height: 1.3;}
+.bri-meta {font-size: .8rem; color: #6b6f76; margin-top: .15rem;}
+.bri-cite {color: #c0392b; font-weight: 600; font-size: .85em; white-space: nowrap;}
+[data-testid="stAppDeployButton"] {display: none;}
+</style>
+"""
 
 
-@st.cache_resource
-def _assistant() -> Assistant:
-    return Assistant.load()
+# -- loading -----------------------------------------------------------------------------
 
 
-question = st.chat_input("Ask about the papers")
-if question:
-    answer = _assistant().ask(question)
-    st.markdown(answer.text)
+@st.cache_resource(show_spinner=False)
+def _load_assistant(settings_json: str) -> Assistant:
+    """One model and index per process (and per settings, so tests can point elsewhere)."""
+    bot = Assistant.load(Settings.model_validate_json(settings_json))
+    bot.retrieve("Belt and Road", k=1)  # loads the encoder now, not on the first question
+    return bot
+
+
+def _settings() -> Settings | None:
+    try:
+        return Settings()
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        st.error(
+            f"Invalid setting `{where}`: {first.get('msg')}. Fix the ASSISTANT_* environment "
+            "variable or assistant.toml and reload the page."
+        )
+        return None
+
+
+def _assistant() -> Assistant | None:
+    """The shared Assistant, built on first use; errors shown as one line, never a traceback."""
+    settings = _settings()
+    if settings is None:
+        return None
+    # SEE: assistant/store.py: an index folder without CURRENT has never been built.
+    first_run = not (settings.paths.index_dir / "CURRENT").exists()
+    label = "Building the index (first run)…" if first_run else "Loading the model and index…"
+    try:
+        with st.spinner(label):
+            return _load_assistant(settings.model_dump_json())
+    except AssistantError as e:
+        st.error(f"Could not open the index: {e}")
+    except OSError as e:
+        st.error(f"Could not read or write the index folder {settings.paths.index_dir}: {e}")
+    return None
+
+
+def _session_assistant(base: Assistant) -> Assistant:
+    """The shared Assistant with this session's retrieval knobs (same index and model)."""
+    mode = st.session_state.get("mode", base.settings.retrieval.mode)
+    top_k = st.session_state.get("top_k", base.settings.retrieval.top_k)
+    retrieval = base.settings.retrieval
+    if (mode, top_k) == (retrieval.mode, retrieval.top_k):
+        return base
+    cached = st.session_state.get("_tuned")
+    if cached is not None and cached[0] is base.snapshot and cached[1:3] == (mode, top_k):
+        return cached[3]
+    tuned = base.with_settings(base.settings.with_updates(retrieval={"mode": mode, "top_k": top_k}))
+    st.session_state["_tuned"] = (base.snapshot, mode, top_k, tuned)
+    return tuned
+
+
+# -- sidebar -----------------------------------------------------------------------------
+
+
+def _sidebar(base: Assistant) -> DeltaGenerator:
+    """Chat actions, settings, uploads, corpus and index; returns the export button's slot."""
+    docs = {d.doc_id: d for d in base.documents()}
+    with st.sidebar:
+        st.markdown(f"### {TITLE}")
+        st.button("New chat", icon=":material/add_comment:", on_click=_new_chat, width="stretch")
+        export_slot = st.empty()
+        _settings_panel(base)
+        _upload_panel(base, docs)
+        _corpus_panel(base, docs)
+        _index_panel(base)
+    return export_slot
+
+
+def _settings_panel(base: Assistant) -> None:
+    st.markdown("#### Settings")
+    default_mode = base.settings.retrieval.mode
+    st.radio(
+        "Retrieval mode", MODES, index=MODES.index(default_mode), key="mode", horizontal=True,
+        format_func=MODE_LABELS.__getitem__,
+        help="Dense: embeddings. BM25: keywords. Hybrid: both, fused by reciprocal rank.",
+    )
+    st.slider(
+        "Passages per question (top-k)", 1, 20, value=base.settings.retrieval.top_k, key="top_k"
+    )
+    st.caption(f"Answer backend: **{base.answerer.name}**")
+    if base.answerer_notice:
+        st.info(base.answerer_notice, icon=":material/info:")
+
+
+def _corpus_panel(base: Assistant, docs: dict[str, DocRecord]) -> None:
+    indexed = [d for d in docs.values() if d.alias_of is None]
+    chunks = sum(d.chunk_count for d in indexed)
+    label = f"Corpus: {plural(len(indexed), 'paper')} ({plural(len(docs), 'file')})"
+    with st.expander(f"{label}, {plural(chunks, 'chunk')}", icon=":material/library_books:"):
+        rows = "".join(_corpus_row(doc, indexed, base) for doc in indexed)
+        st.markdown(rows, unsafe_allow_html=True)
+
+
+def _corpus_row(doc: DocRecord, indexed: list[DocRecord], base: Assistant) -> str:
+    authors = ", ".join(doc.authors) or "authors not stated"
+    notes = [_html(authors), plural(doc.chunk_count, "chunk")]
+    if doc.aliases:
+        notes.append("same text also as " + ", ".join(_html(a) for a in doc.aliases))
+    others = [
+        o.doc_id for o in indexed
+        if doc.version_group and o.version_group == doc.version_group and o is not doc
+    ]
+    if others:
+        notes.append("other version: " + ", ".join(_html(o) for o in others))
+    if _is_upload(doc, base):
+        notes.append("<b>uploaded</b>")
+    return (
+        f'<div class="bri-doc"><div class="bri-doc-title" title="{_html(doc.title)}">'
+        f"{_html(short_title(doc.title, 90))}</div>"
+        f'<div class="bri-meta">{_html(doc.doc_id)}<br>{" · ".join(notes)}</div></div>'
+    )
+
+
+def _is_upload(doc: DocRecord, base: Assistant) -> bool:
+    return Path(doc.path).parent.resolve() == base.settings.paths.uploads_dir.resolve()
+
+
+def _index_panel(base: Assistant) -> None:
+    manifest = base.snapshot.manifest
+    with st.expander("Index status", icon=":material/database:"):
+        status = base.status()
+        if status.stale or not status.exists:
+            st.warning(status.message, icon=":material/warning:")
+        else:
+            st.success("Index is up to date", icon=":material/check_circle:")
+        st.caption(
+            f"Model: **{manifest.get('embedding', {}).get('model', '?')}** · "
+            f"{manifest.get('chunk_count', 0)} chunks · "
+            f"built {format_built_at(manifest.get('built_at'))}"
+        )
+
+
+def _upload_panel(base: Assistant, docs: dict[str, DocRecord]) -> None:
+    st.markdown("#### Add papers")
+    key = f"uploader-{st.session_state.get('_uploader_n', 0)}"
+    files = st.file_uploader(
+        "PDF, TXT or Markdown", type=list(UPLOAD_TYPES), accept_multiple_files=True, key=key,
+        max_upload_size=max(1, math.ceil(base.settings.corpus.max_file_mb)),
+        help=f"Up to {base.settings.corpus.max_file_mb:g} MB each; searchable as soon as indexed.",
+    )
+    for level, message in st.session_state.get("_upload_log", []):
+        getattr(st, level)(message)
+    if files:
+        st.session_state["_upload_log"] = _ingest_uploads(base, docs, files)
+        st.session_state["_uploader_n"] = st.session_state.get("_uploader_n", 0) + 1
+        st.rerun()
+
+
+Log = list[tuple[str, str]]  # (st function name, message) shown under the uploader
+
+
+def _ingest_uploads(base: Assistant, docs: dict[str, DocRecord], files: list[UploadedFile]) -> Log:
+    """Save the good files, index them in one batch, and say what happened to each."""
+    log: Log = []
+    uploads = base.settings.paths.uploads_dir
+    saved: list[Path] = []
+    for f in files:
+        problem = check_upload(f.name, f.size, base.settings.corpus.max_file_mb, uploads, docs)
+        if problem is not None:
+            log.append((problem.level, problem.message))
+            continue
+        path = uploads / safe_filename(f.name)
+        try:
+            uploads.mkdir(parents=True, exist_ok=True)
+            with path.open("xb") as out:  # x: never overwrite a file saved meanwhile
+                out.write(f.getvalue())
+        except FileExistsError:
+            log.append(("warning", f"{path.name}: already uploaded; rename the file to add it"))
+            continue
+        except OSError as e:
+            log.append(("error", f"{path.name}: could not save to {uploads}: {e}"))
+            continue
+        saved.append(path)
+    if saved:
+        log += _index_saved(base, saved)
+    return log
+
+
+def _index_saved(base: Assistant, saved: list[Path]) -> Log:
+    bar = st.progress(0.0, text="Indexing…")
+
+    def progress(stage: str, done: int, total: int) -> None:
+        value, label = progress_value(stage, done, total)
+        bar.progress(value, text=label)
+
+    try:
+        report = base.add_documents(saved, progress=progress)
+    except (AssistantError, OSError) as e:
+        _remove(saved)
+        bar.empty()
+        return [("error", f"Indexing failed, nothing was added: {e}")]
+    bar.empty()
+    log: Log = []
+    for path in saved:
+        key = str(path)
+        if key in report.errors:
+            log.append(("error", f"{path.name}: {report.errors[key]}"))
+            _remove([path])
+        elif key in report.duplicates:
+            log.append(("warning", f"{path.name}: same file as {report.duplicates[key]}; skipped"))
+            _remove([path])
+        elif path.name in report.aliases:
+            log.append(("warning", f"{path.name}: same text as {report.aliases[path.name]}"))
+        else:
+            doc = base.snapshot.documents.get(path.name)
+            chunks = doc.chunk_count if doc else 0
+            log.append(("success", f"Indexed {path.name} ({plural(chunks, 'chunk')}): ask away"))
+    return log
+
+
+def _remove(paths: list[Path]) -> None:
+    """Keep the uploads folder in step with the index: unindexed files don't stay behind."""
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def _new_chat() -> None:
+    st.session_state["messages"] = []
+
+
+def _export_button(slot: DeltaGenerator, entries: list[ChatEntry]) -> None:
+    slot.download_button(
+        "Export chat as Markdown", data=export_markdown(entries), file_name="bri-chat.md",
+        mime="text/markdown", icon=":material/download:", disabled=not entries, width="stretch",
+        help="Download the chat as Markdown, with each citation's quote and source.",
+    )
+
+
+# -- chat --------------------------------------------------------------------------------
+
+
+def _render_answer(answer: Answer, docs: dict[str, DocRecord], label: str = "") -> None:
+    if answer.abstained:
+        st.warning(answer_markdown(answer.text), icon=":material/search_off:")
+    else:
+        st.markdown(answer_html(answer.text), unsafe_allow_html=True)
+    if answer.notice:
+        st.info(answer.notice, icon=":material/info:")
+    if answer.unsupported:
+        st.caption("⚠️ Not supported by a cited passage: " + " ".join(answer.unsupported))
+    if answer.abstained:
+        if answer.passages:
+            with st.expander("Closest passages (they do not answer the question)", expanded=True):
+                for passage in answer.passages[:3]:
+                    _render_card(SourceCard(passage=passage), docs)
+    else:
+        for card in source_cards(answer.citations):
+            _render_card(card, docs)
+    st.caption(_footer(answer, label))
+
+
+def _footer(answer: Answer, label: str) -> str:
+    parts = [answer.answerer]
+    if label:
+        parts.append(label)
+    parts.append(f"{len(answer.passages)} passages searched")
+    if "total" in answer.timings:
+        parts.append(f"{answer.timings['total']:.2f} s")
+    return " · ".join(parts)
+
+
+def _render_card(card: SourceCard, docs: dict[str, DocRecord]) -> None:
+    p = card.passage
+    markers = "".join(f'<span class="bri-marker">{m}</span>' for m in card.markers)
+    with st.container(border=True):
+        st.markdown(
+            f'<div class="bri-card-title">{markers}{_html(doc_label(p.doc_id, docs))}</div>'
+            f'<div class="bri-meta">{_html(authors_line(p.doc_id, docs))} · '
+            f"{_html(p.section or 'no section')} · {_html(p.doc_id)}</div>",
+            unsafe_allow_html=True,
+        )
+        st.markdown(
+            f'<div class="bri-passage">{highlight_html(p.text, card.quotes)}</div>',
+            unsafe_allow_html=True,
+        )
+        notes = [versions_line(p, docs)]
+        if not card.verified:
+            notes.append("⚠️ the quote may not fully support the claim")
+        if any(notes):
+            st.caption(" · ".join(n for n in notes if n))
+
+
+def _html(text: str) -> str:
+    from html import escape
+
+    return escape(text).replace("$", "&#36;")
+
+
+def _history_view(entries: list[ChatEntry], docs: dict[str, DocRecord]) -> None:
+    for entry in entries:
+        with st.chat_message("user"):
+            st.markdown(answer_markdown(entry.question))
+        with st.chat_message("assistant"):
+            if entry.error:
+                st.error(entry.error)
+            elif entry.answer is not None:
+                _render_answer(entry.answer, docs, entry.settings_label)
+
+
+def _ask(
+    bot: Assistant, question: str, entries: list[ChatEntry], docs: dict[str, DocRecord]
+) -> None:
+    """Stream one answer into the chat and keep it in the conversation."""
+    history = [Turn(question=e.question, answer=e.answer) for e in entries if e.answer]
+    label = f"{MODE_LABELS[bot.settings.retrieval.mode]} · top-{bot.settings.retrieval.top_k}"
+    with st.chat_message("user"):
+        st.markdown(answer_markdown(question))
+    with st.chat_message("assistant"):
+        slot = st.empty()
+        try:
+            answer = _stream_into(slot, bot.stream(question, history))
+        except AssistantError as e:
+            slot.error(str(e))
+            entries.append(ChatEntry(question, error=str(e), settings_label=label))
+            return
+        with slot.container():
+            _render_answer(answer, docs, label)
+    entries.append(ChatEntry(question, answer=answer, settings_label=label))
+
+
+def _stream_into(slot: DeltaGenerator, pieces: Iterator[str | Answer]) -> Answer:
+    """Show the text as it arrives (with a cursor); return the final Answer."""
+    with st.spinner("Searching the papers…"):
+        first = next(pieces, None)  # retrieval happens before the first piece
+    text, final = "", None
+    for piece in chain([first], pieces):
+        if isinstance(piece, Answer):
+            final = piece
+        elif piece is not None:
+            text += piece
+            slot.markdown(answer_html(text) + " ▌", unsafe_allow_html=True)
+    if final is None:
+        raise AssistantError("the assistant ended without an answer: try asking again")
+    return final
+
+
+def _examples() -> None:
+    st.markdown("##### Try one of these")
+    for n, example in enumerate(EXAMPLES):
+        st.button(
+            example, key=f"example-{n}", on_click=_queue, args=(example,),
+            icon=":material/chat_bubble:",
+            width="stretch",
+        )
+
+
+def _queue(question: str) -> None:
+    st.session_state["_pending"] = question
+
+
+def main() -> None:
+    st.set_page_config(page_title=TITLE, page_icon="📚", layout="centered")
+    st.html(CSS)  # style-only html takes no room on the page
+    st.title(TITLE)
+    st.caption(
+        "Answers come only from the indexed research papers on Sichuan and the Belt and Road "
+        "Initiative. Every claim carries a citation [n] to the exact passage it is quoted from; "
+        "when the papers don't say, the assistant says so."
+    )
+    base = _assistant()
+    if base is None:
+        st.stop()
+    export_slot = _sidebar(base)
+    docs = {d.doc_id: d for d in base.documents()}
+    entries: list[ChatEntry] = st.session_state.setdefault("messages", [])
+    typed = st.chat_input("Ask about the papers…")
+    question = typed if typed is not None else st.session_state.pop("_pending", None)
+    if not entries and question is None:
+        _examples()
+    _history_view(entries, docs)
+    if question is not None:
+        if not question.strip():
+            st.error("Empty question: type a question about the papers.")
+        else:
+            _ask(_session_assistant(base), question, entries, docs)
+    _export_button(export_slot, entries)  # last, so it includes this turn
+
+
+main()

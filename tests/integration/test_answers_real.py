@@ -62,7 +62,8 @@ def test_off_topic_question_abstains(real_assistant: Assistant) -> None:
 
 
 def test_question_about_things_the_papers_never_mention_abstains(real_assistant: Assistant) -> None:
-    answer = real_assistant.ask("What GDP target has the Sichuan Pilot Free Trade Zone set for 2030?")
+    question = "What GDP target has the Sichuan Pilot Free Trade Zone set for 2030?"
+    answer = real_assistant.ask(question)
     assert answer.abstained
     assert "never mention 2030" in answer.text
 
