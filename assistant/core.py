@@ -16,7 +16,8 @@ from pathlib import Path
 from .answering.base import AnswerContext, Answerer, abstention
 from .answering.factory import make_answerer
 from .answering.question import analyse
-from .chat import History, resolve_followup
+from .chat import History, normalise_history, resolve_followup
+from .doc_hints import named_documents
 from .embeddings import CachedEmbedder, Embedder, SentenceTransformerEmbedder
 from .errors import IndexIncompatibleError, IndexMissingError, QuestionError
 from .indexing import IndexStatus, Ingestor, IngestReport, Progress, index_status
@@ -180,7 +181,14 @@ class Assistant:
             yield answer
             return
         resolved = resolve_followup(text, history)
-        passages = state.retriever.retrieve(resolved.search_query, boost_doc=resolved.boost_doc)
+        condense = getattr(self.answerer, "condense", None)  # an LLM rewrites follow-ups
+        standalone = condense(text, normalise_history(history)) if condense and history else None
+        text = standalone or text
+        documents = state.snapshot.documents.values()
+        hint = named_documents(standalone or resolved.search_query, documents)
+        passages = state.retriever.retrieve(
+            hint.query, boost_doc=resolved.boost_doc, only_docs=set(hint.docs) or None
+        )
         t1 = time.perf_counter()
         final: Answer | None = None
         if stream:

@@ -258,6 +258,7 @@ class Ingestor:
             references_raw_start=clean.references_raw_start,
             minhash=[int(v) for v in signature(clean.text).hashvalues],
             quality=float(statistics.median(widths)) if widths else 0.0,
+            version=entry.version if entry else None,
         )
 
     def _resolve_aliases(

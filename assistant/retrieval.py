@@ -110,17 +110,22 @@ class Retriever:
         k: int | None = None,
         mode: RetrievalMode | None = None,
         boost_doc: str | None = None,
+        only_docs: set[str] | None = None,
     ) -> list[Passage]:
+        """Top ``k`` passages; ``only_docs`` restricts them to papers the question names."""
         k = k or self.settings.top_k
         mode = mode or self.settings.mode
         q = normalise_query(query)
-        pool = max(self.settings.candidates, 2 * k)
+        pool = max(self.settings.candidates, 2 * k) * (4 if only_docs else 1)
         ranked: dict[str, list[tuple[int, float]]] = {}
         if mode in ("dense", "hybrid"):
             ranked["dense"] = self._dense(q, pool)
         if mode in ("bm25", "hybrid"):
             ranked["bm25"] = self.bm25.search(q, pool)
         fused = self._fuse(ranked, boost_doc)
+        if only_docs:
+            kept = [s for s in fused if self._doc_of[s.position] in only_docs]
+            fused = kept or fused
         if self.settings.mmr:
             fused = self._mmr(q, fused)
         return self._collapse_versions(fused, k)

@@ -47,6 +47,7 @@ class DocRecord:
     alias_of: str | None = None  # set for a duplicate rendering: not indexed itself
     aliases: list[str] = field(default_factory=list)
     version_group: str | None = None
+    version: str | None = None  # "earlier" | "revised" as the catalog states
     chunk_count: int = 0
     tokens: int = 0
 

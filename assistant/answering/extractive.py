@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..doc_hints import named_documents
 from ..embeddings import Embedder
 from ..sentences import sentence_spans
 from ..settings import AnswerSettings
@@ -68,7 +69,10 @@ class ExtractiveAnswerer:
             return abstention(question, passages, self.name)
         self._score(info, candidates)
         best = max(candidates, key=lambda c: c.score)
-        if best.score < self.settings.abstain_threshold:
+        threshold = self.settings.abstain_threshold
+        if named_documents(question, ctx.snapshot.documents.values()).docs:
+            threshold /= 2  # it names one of the papers: on topic, however it is phrased
+        if best.score < threshold:
             return _confident(abstention(question, passages, self.name), best.score)
         missing = _unmatched_specifics(question, passages, ctx)
         if missing:

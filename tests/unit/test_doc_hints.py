@@ -1,0 +1,42 @@
+"""Questions naming a paper by its authors are filtered to that paper, names out of the query."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.doc_hints import named_documents
+from assistant.store import DocRecord
+
+pytestmark = pytest.mark.unit
+
+
+def _doc(doc_id: str, authors: list[str], version: str | None = None) -> DocRecord:
+    return DocRecord(
+        doc_id=doc_id, path=doc_id, title="t", content_hash="h", authors=authors, version=version
+    )
+
+
+DOCS = [
+    _doc("001", ["Wang Bing"]),
+    _doc("002", ["Liwei Zheng", "Siqiao Guo"], "earlier"),
+    _doc("004", ["Liwei Zheng", "Siqiao Guo"], "revised"),
+    _doc("003", []),
+]
+
+
+def test_author_names_select_the_paper_and_leave_the_query() -> None:
+    hint = named_documents("What does Wang Bing's paper say about financial risk?", DOCS)
+    assert hint.docs == {"001"}
+    assert "Wang" not in hint.query and "Bing" not in hint.query
+    assert "financial risk" in hint.query
+
+
+def test_version_words_pick_the_version() -> None:
+    assert named_documents("In the revised Zheng-Guo paper, what...", DOCS).docs == {"004"}
+    assert named_documents("In the earlier version by Zheng and Guo?", DOCS).docs == {"002"}
+    assert named_documents("What do Zheng and Guo recommend?", DOCS).docs == {"002", "004"}
+
+
+def test_no_names_no_filter() -> None:
+    hint = named_documents("When was the Sichuan FTZ established?", DOCS)
+    assert hint.docs == frozenset() and hint.query == "When was the Sichuan FTZ established?"
