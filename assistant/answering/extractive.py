@@ -168,25 +168,24 @@ class ExtractiveAnswerer:
         """Answer "what are the N challenges" with the headings of the matching sub-sections."""
         asked_section = re.search(r"\bsection\s+(\d+(?:\.\d+)*)", info.text, re.I)
         best: tuple[float, DocRecord, list[tuple[str, int, int]]] | None = None
-        ranked = sorted(candidates, key=lambda c: -c.score)
-        for c in ranked[:8]:
-            if not c.passage.section:
-                continue
-            doc = ctx.document(c.passage.doc_id)
-            items = _section_group(doc, c.passage.section)
-            if len(items) < 2 or (info.expected_items and len(items) != info.expected_items):
-                continue
-            parent = _parent(doc, items)[0]
-            score = 2 * _overlap(info, parent) + max(_overlap(info, t) for t, _, _ in items)
-            if asked_section:
-                label = _label(parent)
-                if label is None or label[1] != asked_section.group(1):
+        doc_ids = list(dict.fromkeys(c.passage.doc_id for c in candidates))
+        for rank, doc_id in enumerate(doc_ids[:2]):
+            doc = ctx.document(doc_id)
+            sections = [(str(t), int(a), int(b)) for t, a, b in doc.sections]
+            for idx, (parent, _, _) in enumerate(sections):
+                items = _children(sections, idx)
+                if len(items) < 2 or (info.expected_items and len(items) != info.expected_items):
                     continue
-                score += 10
-            elif info.expected_items:
-                score += 2  # "the four challenges" and a group of exactly four
-            if score >= 2 and (best is None or score > best[0]):
-                best = (score, doc, items)
+                if asked_section:
+                    label = _label(parent)
+                    if label is None or label[1] != asked_section.group(1):
+                        continue
+                elif not _names_the_list(info, parent):
+                    continue  # the question must ask for this kind of list
+                score = 2 * _overlap(info, parent) + max(_overlap(info, t) for t, _, _ in items)
+                score -= rank  # prefer the paper retrieval ranked first
+                if best is None or score > best[0]:
+                    best = (score, doc, items)
         if best is None:
             return None
         return self._compose_list(info, best[1], best[2], ctx, passages)
@@ -262,9 +261,37 @@ _GENERIC = frozenset(
 )
 
 
+# The plural nouns papers and readers use for the same kind of list.
+_LIST_NOUNS = [
+    "shortcomings deficiencies weaknesses problems inadequacies flaws",
+    "challenges difficulties obstacles risks constraints barriers",
+    "suggestions recommendations countermeasures proposals paths",
+    "opportunities openings prospects advantages",
+    "strategies approaches",
+]
+_LIST_SYNONYMS = [frozenset(terms(group)) for group in _LIST_NOUNS]
+_LIST_WORDS = [frozenset(group.split()) for group in _LIST_NOUNS]
+
+
+def _names_the_list(info: QuestionInfo, parent: str) -> bool:
+    """Does the question ask for the kind of list this heading introduces ("challenges")?"""
+    if info.wants_number and not info.expected_items:
+        return False  # "how many measures" wants a figure, not a list
+    words = set(re.findall(r"[a-z]+", info.text.lower()))
+    heading = set(terms(parent))
+    if words & {"introduction", "conclusion", "conclusions", "abstract"}:
+        return False  # asks about one section's prose, not a run of sub-sections
+    pairs = zip(_LIST_WORDS, _LIST_SYNONYMS, strict=True)
+    return any(words & raw and heading & stems for raw, stems in pairs)
+
+
 def _overlap(info: QuestionInfo, text: str) -> int:
-    """Distinctive question terms found in ``text``."""
-    return len((set(info.terms) - _GENERIC) & set(terms(text)))
+    """Distinctive question terms found in ``text`` (list nouns matched with their synonyms)."""
+    asked = set(info.terms) - _GENERIC
+    for group in _LIST_SYNONYMS:
+        if asked & group:
+            asked |= group
+    return len(asked & set(terms(text)))
 
 
 def _label(title: str) -> tuple[str, str] | None:

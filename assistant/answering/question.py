@@ -82,7 +82,12 @@ class QuestionInfo:
 
 def analyse(question: str) -> QuestionInfo:
     count = next(
-        (n for w, n in _NUMBER_WORDS.items() if re.search(rf"\b{w}\b", question, re.I)), None
+        (
+            n
+            for w, n in _NUMBER_WORDS.items()
+            if re.search(rf"\b{w}\b(?!\s+(?:years?|months?|days?|times|decades?))", question, re.I)
+        ),
+        None,
     )
     cjk = len(_CJK.findall(question))
     letters = sum(ch.isalpha() for ch in question) or 1
