@@ -202,6 +202,55 @@ def chat(mode: Annotated[str | None, typer.Option(help="dense | bm25 | hybrid")]
         history.append(Turn(question=question, answer=answer))
 
 
+@app.command("eval")
+def eval_(
+    modes: Annotated[list[str] | None, typer.Argument(help="Modes for --compare.")] = None,
+    qa: Annotated[Path | None, typer.Option(help="Gold QA file (JSON lines).")] = None,
+    mode: Annotated[str | None, typer.Option(help="dense | bm25 | hybrid")] = None,
+    answerer: Annotated[str | None, typer.Option(help="extractive | llm")] = None,
+    k: Annotated[int | None, typer.Option(help="Passages the answerer reads.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Report folder.")] = None,
+    compare: Annotated[bool, typer.Option(help="e.g. --compare dense bm25 hybrid")] = False,
+    limit: Annotated[int | None, typer.Option(help="N items, spread over question types.")] = None,
+    calibrate: Annotated[bool, typer.Option(help="Sweep threshold, mode and k.")] = False,
+    beir: Annotated[Path | None, typer.Option(help="Check retrieval on a BEIR folder.")] = None,
+) -> None:
+    """Score retrieval, answers, citations and abstention on a gold set; write a report folder."""
+    from . import evaluation as ev
+
+    if modes and not compare:
+        raise typer.BadParameter(f"unexpected {' '.join(modes)}: modes go after --compare")
+    with Progress(TextColumn("{task.description:<24}"), BarColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.completed}/{task.total}"), console=err, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            tasks.setdefault(stage, bar.add_task(stage, total=total))
+            bar.update(tasks[stage], completed=done, total=total)
+
+        try:
+            if beir:
+                result = ev.run_beir(beir, progress=progress)
+                path = ev.write_beir_report(result, out_dir or ev.default_out("-beir"))
+                out.print(path.read_text(encoding="utf-8"), highlight=False, soft_wrap=True)
+                return
+            config = ev.EvalConfig(
+                qa=qa or ev.DEFAULT_QA, mode=_mode(mode), answerer=answerer, k=k, limit=limit,
+                compare=[_mode(m) for m in modes or ev.MODES] if compare else [], out=out_dir,
+                calibrate=calibrate,
+            )
+            report, folder = ev.evaluate(config, progress=progress)
+        except (AssistantError, ValueError) as e:
+            _fail(e)
+    for run in report.runs:
+        o = run.overall
+        out.print(f"{run.mode:<7} nDCG@10 {o['ndcg@10'] or 0:.3f}  R@5 {o['recall@5'] or 0:.3f}  "
+                  f"key facts {o['key_fact_recall'] or 0:.3f}  F1 {o['f1'] or 0:.3f}")
+    if report.calibration:
+        b = report.calibration.best
+        out.print(f"recommended: mode {b.mode}, top_k {b.k}, abstain_threshold {b.threshold}")
+    out.print(f"report: {folder / 'report.md'}", highlight=False)
+
 def _mode(mode: str | None) -> RetrievalMode | None:
     if mode is None:
         return None

@@ -83,7 +83,7 @@ class StoreSettings(_Group):
 
 class RetrievalSettings(_Group):
     mode: RetrievalMode = Field("hybrid", description="dense | bm25 | hybrid (RRF of both).")
-    top_k: int = Field(6, ge=1, le=100, description="Passages returned per question.")
+    top_k: int = Field(8, ge=1, le=100, description="Passages returned per question.")
     candidates: int = Field(40, ge=1, description="Candidates per retriever before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     dedup_similarity: float = Field(

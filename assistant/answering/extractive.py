@@ -69,21 +69,22 @@ class ExtractiveAnswerer:
             return abstention(question, passages, self.name)
         self._score(info, candidates)
         best = max(candidates, key=lambda c: c.score)
-        threshold = self.settings.abstain_threshold
+        # confidence is on abstain_threshold's scale (the eval sweeps the threshold with it)
+        confidence = best.score
         if named_documents(question, ctx.snapshot.documents.values()).docs:
-            threshold /= 2  # it names one of the papers: on topic, however it is phrased
-        if best.score < threshold:
-            return _confident(abstention(question, passages, self.name), best.score)
+            confidence *= 2  # it names one of the papers: on topic, however it is phrased
+        if confidence < self.settings.abstain_threshold:
+            return _confident(abstention(question, passages, self.name), confidence)
         missing = _unmatched_specifics(question, passages, ctx)
         if missing:
             why = f"They never mention {', '.join(missing)}."
-            return _confident(abstention(question, passages, self.name, why), best.score)
+            return _confident(abstention(question, passages, self.name, why), confidence)
         if info.wants_list:
             listed = self._list_from_sections(info, candidates, ctx, passages)
             if listed is not None:
-                return _confident(listed, best.score)
+                return _confident(listed, confidence)
         chosen = self._select(info, candidates)
-        return _confident(self._compose(question, chosen, passages, ctx), best.score)
+        return _confident(self._compose(question, chosen, passages, ctx), confidence)
 
     def _candidates(self, passages: list[Passage], ctx: AnswerContext) -> list[_Candidate]:
         out: list[_Candidate] = []

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from assistant import Settings
 from assistant.answering.base import ABSTAIN_TEXT
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,7 +84,7 @@ def test_question_gets_streamed_cited_answer_with_source_card(app_env: Path) -> 
     card = _texts(bot)
     assert "High-quality Development Path of the China (Sichuan) Pilot Free Trade Zone" in card
     assert "<mark>Sichuan FTZ was established in March 2017" in card
-    assert "Hybrid · top-6" in bot.caption[-1].value
+    assert f"Hybrid · top-{Settings().retrieval.top_k}" in bot.caption[-1].value
     assert not any(b.label.startswith("What are the four") for b in at.button)  # examples gone
 
 

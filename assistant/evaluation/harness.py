@@ -1,0 +1,630 @@
+"""The harness behind ``assistant eval``: ask every gold question, score it, compare, calibrate.
+
+One index load: each retrieval mode runs on ``Assistant.with_settings`` of the same index and
+model. Per item, the ranking metrics come from a separate ``retrieve(question, k=10)`` call,
+the answer metrics from ``ask(question)`` as a user would get it.
+
+>>> report, out = evaluate(EvalConfig(compare=["dense", "bm25", "hybrid"], limit=20))
+>>> report.runs[0].overall["ndcg@10"], out / "report.md"
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..chunking import embed_text
+from ..core import Assistant
+from ..errors import AssistantError
+from ..settings import PROJECT_ROOT, RetrievalMode, Settings
+from ..types import Answer, Passage
+from . import metrics as m
+
+QuestionType = Literal["factoid", "numeric", "list", "why/how", "comparison", "unanswerable"]
+TYPES: tuple[str, ...] = ("factoid", "numeric", "list", "why/how", "comparison", "unanswerable")
+MODES: tuple[RetrievalMode, ...] = ("dense", "bm25", "hybrid")
+DEFAULT_QA = PROJECT_ROOT / "eval" / "gold_qa.jsonl"
+DEFAULT_REPORTS = PROJECT_ROOT / "eval" / "reports"
+STAGES = ("retrieve", "answer", "total")
+DEPTH = 10  # passages ranked per question for the ranking metrics
+NEVER_ABSTAIN = -1.0
+# Differences below about one answerable item's worth (1/136) are noise, not a reason to choose.
+TOLERANCE = 0.01  # below any sentence score: the answerer always answers, with its confidence
+Progress = Callable[[str, int, int], None]
+
+
+class GoldEvidence(BaseModel):
+    doc: str
+    quote: str
+
+
+class GoldItem(BaseModel):
+    """One line of a gold QA file (see ARCHITECTURE.md, "Gold QA item")."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    question: str
+    answer: str = ""
+    evidence: list[GoldEvidence] = Field(default_factory=list)
+    type: QuestionType
+    key_facts: list[str] = Field(default_factory=list)
+
+    @property
+    def answerable(self) -> bool:
+        return self.type != "unanswerable"
+
+    @property
+    def quotes(self) -> list[m.Evidence]:
+        return [m.Evidence(e.doc, e.quote) for e in self.evidence]
+
+
+class EvalConfig(BaseModel):
+    """What one ``assistant eval`` run does; None means "as the Settings say"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    qa: Path = Field(DEFAULT_QA, description="Gold QA file (JSON lines).")
+    mode: RetrievalMode | None = Field(None, description="The mode reported in detail.")
+    compare: list[RetrievalMode] = Field(default_factory=list, description="Modes side by side.")
+    answerer: str | None = Field(None, description="Settings.answer.answerer override.")
+    k: int | None = Field(None, ge=1, le=100, description="Passages the answerer gets.")
+    limit: int | None = Field(None, ge=1, description="Items, sampled across question types.")
+    out: Path | None = Field(None, description="Report folder; default eval/reports/<time>/.")
+    calibrate: bool = Field(False, description="Sweep abstain threshold, mode and k.")
+    thresholds: list[float] = Field(
+        default_factory=lambda: [round(0.25 + 0.025 * i, 3) for i in range(21)],
+        description="abstain_threshold grid for --calibrate.",
+    )
+    k_grid: list[int] = Field(default_factory=lambda: [3, 4, 6, 8, 10], description="top_k grid.")
+
+    def settings(self, base: Settings) -> Settings:
+        """``base`` with this run's overrides; a bad value says which option to fix."""
+        retrieval: dict[str, object] = {"mode": self.mode} if self.mode else {}
+        if self.k:
+            retrieval["top_k"] = self.k
+        answer: dict[str, object] = {"answerer": self.answerer} if self.answerer else {}
+        try:
+            return base.with_updates(retrieval=retrieval, answer=answer)
+        except ValidationError as e:
+            raise AssistantError(
+                f"--answerer {self.answerer!r} is not valid: {_first_error(e)}"
+            ) from e
+
+    def modes(self, settings: Settings) -> list[RetrievalMode]:
+        primary = self.mode or settings.retrieval.mode
+        return list(dict.fromkeys([primary, *self.compare]))
+
+
+class ItemResult(BaseModel):
+    """Everything measured on one gold item in one mode (a row of results.json)."""
+
+    id: str
+    type: str
+    question: str
+    mode: str
+    retrieved: list[str] = Field(description="chunk ids, ranked (the k=depth retrieve call)")
+    retrieved_docs: list[str]
+    quote_ranks: list[int | None] = Field(description="rank of the first passage per quote")
+    unit_ranks: list[int | None] = Field(description="rank per evidence unit (ranx's view)")
+    unindexed_quotes: list[int] = Field(default_factory=list)
+    metrics: dict[str, float | None] = Field(default_factory=dict)
+    answer: str = ""
+    abstained: bool = False
+    confidence: float | None = None
+    citations: list[dict[str, object]] = Field(default_factory=list)
+    missing_facts: list[str] = Field(default_factory=list)
+    timings: dict[str, float] = Field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def answerable(self) -> bool:
+        return self.type != "unanswerable"
+
+
+class ModeRun(BaseModel):
+    mode: RetrievalMode
+    settings: dict[str, object]
+    items: list[ItemResult]
+    overall: dict[str, float | None] = Field(default_factory=dict)
+    by_type: dict[str, dict[str, float | None]] = Field(default_factory=dict)
+    latency: dict[str, dict[str, float | None]] = Field(default_factory=dict)
+    recall_curve: dict[int, float | None] = Field(default_factory=dict)
+
+
+class CalibrationPoint(BaseModel):
+    """The outcome of one abstain threshold for one mode and k."""
+
+    mode: str
+    k: int
+    threshold: float
+    abstention_accuracy: float | None
+    false_abstention_rate: float | None
+    balanced_accuracy: float | None
+    key_fact_recall: float | None = Field(description="answerable items; abstentions score 0")
+    combined: float | None = Field(
+        description="harmonic mean of abstention accuracy and key-fact recall (F1-like: "
+        "punishes both always-answer and always-abstain)"
+    )
+    credit: float | None = Field(
+        description="mean per question at the gold set's mix: an unanswerable item scores 1 "
+        "if abstained, an answerable one its key-fact recall"
+    )
+
+
+class KSummary(BaseModel):
+    """What k does to answers before any abstention, and how well confidence separates."""
+
+    k: int
+    key_fact_recall: float | None = Field(description="answering every question")
+    auroc: float | None = Field(description="confidence: answerable vs unanswerable")
+
+
+class Calibration(BaseModel):
+    mode: str
+    mode_reason: str
+    ks: list[KSummary]
+    points: list[CalibrationPoint]
+    best: CalibrationPoint
+    current: CalibrationPoint | None = None
+    confidences: dict[int, list[tuple[bool, float | None]]] = Field(
+        default_factory=dict, description="k -> (answerable, confidence) per item"
+    )
+
+
+class EvalReport(BaseModel):
+    created: str
+    qa: str
+    items: int
+    types: dict[str, int]
+    primary: str
+    config: dict[str, object]
+    index: dict[str, object]
+    runs: list[ModeRun]
+    calibration: Calibration | None = None
+
+    def run(self, mode: str | None = None) -> ModeRun:
+        mode = mode or self.primary
+        return next(r for r in self.runs if r.mode == mode)
+
+
+# -- gold set ------------------------------------------------------------------------------
+
+
+def load_gold(path: Path) -> list[GoldItem]:
+    """Read a gold QA file; a bad line is reported with its number and what is wrong."""
+    if not path.is_file():
+        raise AssistantError(f"no gold QA file at {path}: pass --qa PATH to a JSON-lines file")
+    items: list[GoldItem] = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(GoldItem.model_validate(json.loads(line)))
+        except (json.JSONDecodeError, ValidationError) as e:
+            why = _first_error(e) if isinstance(e, ValidationError) else str(e)
+            raise AssistantError(
+                f"{path}:{n}: not a gold QA item ({why}); see eval/validate.py"
+            ) from e
+    if not items:
+        raise AssistantError(f"{path} holds no items: one JSON object per line expected")
+    return items
+
+
+def select(items: Sequence[GoldItem], limit: int | None) -> list[GoldItem]:
+    """``limit`` items taken round-robin over question types, so a slice covers them all."""
+    if limit is None or limit >= len(items):
+        return list(items)
+    queues = {t: [i for i in items if i.type == t] for t in dict.fromkeys(i.type for i in items)}
+    picked: list[GoldItem] = []
+    while len(picked) < limit:
+        for queue in queues.values():
+            if queue and len(picked) < limit:
+                picked.append(queue.pop(0))
+    order = {item.id: n for n, item in enumerate(items)}
+    return sorted(picked, key=lambda i: order[i.id])
+
+
+# -- one run -------------------------------------------------------------------------------
+
+
+class _Gold:
+    """The gold items with their evidence located in the index's chunks (done once)."""
+
+    def __init__(self, bot: Assistant, items: Sequence[GoldItem]) -> None:
+        self.items = list(items)
+        self.links = m.DocLinks({d.doc_id: d.alias_of for d in bot.documents()})
+        chunks = [
+            (c.chunk_id, c.doc_id, embed_text(c.section, c.text)) for c in bot.snapshot.chunks
+        ]
+        self.units = {
+            i.id: m.evidence_units(i.quotes, chunks, self.links) for i in items if i.answerable
+        }
+
+
+def run_mode(
+    bot: Assistant, gold: _Gold, mode: RetrievalMode, progress: Progress | None = None
+) -> ModeRun:
+    """Retrieve (k=10) and answer every item in one mode, then score the lot."""
+    results: list[ItemResult] = []
+    for n, item in enumerate(gold.items):
+        if progress:
+            progress(mode, n, len(gold.items))
+        results.append(_run_item(bot, gold, item, mode))
+    if progress:
+        progress(mode, len(gold.items), len(gold.items))
+    curve = _add_ranking(results, gold)
+    settings: dict[str, object] = {
+        "retrieval": bot.settings.retrieval.model_dump(),
+        "answer": bot.settings.answer.model_dump(),
+    }
+    return ModeRun(
+        mode=mode,
+        settings=settings,
+        items=results,
+        overall=summarise(results),
+        by_type={t: summarise([r for r in results if r.type == t]) for t in _types(results)},
+        latency=latency(results),
+        recall_curve=curve,
+    )
+
+
+def _run_item(bot: Assistant, gold: _Gold, item: GoldItem, mode: RetrievalMode) -> ItemResult:
+    passages = bot.retrieve(item.question, k=DEPTH, mode=mode)
+    ranks, unit_ranks = _ranks(gold, item, passages)
+    result = ItemResult(
+        id=item.id,
+        type=item.type,
+        question=item.question,
+        mode=mode,
+        retrieved=[p.chunk_id for p in passages],
+        retrieved_docs=[p.doc_id for p in passages],
+        quote_ranks=ranks,
+        unit_ranks=unit_ranks,
+        unindexed_quotes=gold.units[item.id].unindexed if item.answerable else [],
+    )
+    found = [r for r in ranks if r is not None]
+    quote_recall = {"quote_recall@10": len(found) / len(ranks)} if ranks else {}
+    try:
+        answer = bot.ask(item.question)
+    except AssistantError as e:  # counted as an abstention, reported with its reason
+        result.error, result.abstained = str(e), True
+        result.metrics = {**score_answer(item, None), **quote_recall}
+        return result
+    result.answer, result.abstained, result.confidence = (
+        answer.text,
+        answer.abstained,
+        answer.confidence,
+    )
+    result.timings = {k: round(v, 4) for k, v in answer.timings.items()}
+    result.citations = [
+        {"marker": c.marker, "doc_id": c.doc_id, "quote": c.quote} for c in answer.citations
+    ]
+    result.missing_facts = m.missing_facts(item.key_facts, "" if answer.abstained else answer.text)
+    result.metrics = {**score_answer(item, answer), **quote_recall}
+    return result
+
+
+def _ranks(
+    gold: _Gold, item: GoldItem, passages: list[Passage]
+) -> tuple[list[int | None], list[int | None]]:
+    if not item.answerable:
+        return [], []
+    units = gold.units[item.id]
+    held = [
+        m.units_held(
+            units,
+            item.quotes,
+            p.chunk_id,
+            embed_text(p.section, p.text),
+            p.doc_id,
+            p.versions,
+            gold.links,
+        )
+        for p in passages
+    ]
+    quote_ranks = m.evidence_ranks([q for q, _ in held], len(item.quotes))
+    unit_ranks = m.evidence_ranks([u for _, u in held], units.n_units)
+    return quote_ranks, unit_ranks
+
+
+def _add_ranking(results: list[ItemResult], gold: _Gold) -> dict[int, float | None]:
+    """ranx over all items at once; returns the mean recall@k curve for k = 1..10."""
+    qrels = {
+        i.id: {f"u{u}": 1 for u in range(gold.units[i.id].n_units)}
+        for i in gold.items
+        if i.answerable
+    }
+    runs = {r.id: _unit_run(r) for r in results if r.answerable}
+    ks = list(range(1, DEPTH + 1))
+    per_query = m.ranking_metrics(qrels, runs, ks=ks, depth=DEPTH)
+    keep = {f"recall@{k}" for k in m.RANK_KS} | {f"mrr@{DEPTH}", f"ndcg@{DEPTH}"}
+    for r in results:
+        if r.id in per_query:
+            r.metrics.update({k: v for k, v in per_query[r.id].items() if k in keep})
+    return {k: m.mean(q[f"recall@{k}"] for q in per_query.values()) for k in ks}
+
+
+def _unit_run(result: ItemResult) -> dict[str, float]:
+    by_rank: dict[int, list[int]] = {}
+    for unit, rank in enumerate(result.unit_ranks):
+        if rank is not None:
+            by_rank.setdefault(rank - 1, []).append(unit)
+    return m.ranked_run([by_rank.get(r, []) for r in range(len(result.retrieved))])
+
+
+def score_answer(item: GoldItem, answer: Answer | None) -> dict[str, float | None]:
+    """Answer, citation and abstention metrics of one item (None: does not apply)."""
+    abstained = answer is None or answer.abstained
+    text = "" if abstained or answer is None else answer.text
+    out: dict[str, float | None] = {"abstained": float(abstained)}
+    if not item.answerable:
+        out["abstention_correct"] = float(abstained)
+        out["f1"] = float(abstained)  # SQuAD 2.0: no answer is right only when there is none
+        return out
+    out["key_fact_recall"] = m.key_fact_recall(item.key_facts, text)
+    out["f1"] = m.token_f1(text, item.answer) if text else 0.0
+    if answer is not None and not abstained:
+        quotes: dict[int, list[str]] = {}
+        for c in answer.citations:
+            quotes.setdefault(c.marker, []).append(c.quote)
+        precision, recall = m.citation_scores(text, quotes, item.quotes, item.key_facts)
+        out["citation_precision"], out["citation_recall"] = precision, recall
+        out["answerer_citation_precision"] = answer.citation_precision
+        out["answerer_citation_recall"] = answer.citation_recall
+    return out
+
+
+# -- aggregation ---------------------------------------------------------------------------
+
+SUMMARY_METRICS = (
+    "recall@1",
+    "recall@3",
+    "recall@5",
+    "recall@10",
+    "mrr@10",
+    "ndcg@10",
+    "quote_recall@10",
+    "key_fact_recall",
+    "f1",
+    "citation_precision",
+    "citation_recall",
+    "answerer_citation_precision",
+    "answerer_citation_recall",
+)
+
+
+def summarise(results: Sequence[ItemResult]) -> dict[str, float | None]:
+    """Means of the per-item metrics plus the abstention rates, over ``results``."""
+    out = {k: m.mean(r.metrics.get(k) for r in results) for k in SUMMARY_METRICS}
+    out.update(m.abstention_scores([r.answerable for r in results], [r.abstained for r in results]))
+    out["items"] = float(len(results))
+    return out
+
+
+def latency(results: Sequence[ItemResult]) -> dict[str, dict[str, float | None]]:
+    return {s: m.percentiles([r.timings[s] for r in results if s in r.timings]) for s in STAGES}
+
+
+def _types(results: Sequence[ItemResult]) -> list[str]:
+    present = {r.type for r in results}
+    return [t for t in TYPES if t in present]
+
+
+# -- calibration ---------------------------------------------------------------------------
+
+
+def choose_mode(runs: Sequence[ModeRun]) -> tuple[RetrievalMode, str]:
+    """The compared mode with the best nDCG@10 (then key-fact recall), and why."""
+
+    def key(run: ModeRun) -> tuple[float, float]:
+        return round(run.overall.get("ndcg@10") or 0, 3), run.overall.get("key_fact_recall") or 0
+
+    best = max(runs, key=key)
+    others = ", ".join(
+        f"{r.mode} {r.overall.get('ndcg@10') or 0:.3f}" for r in runs if r is not best
+    )
+    return best.mode, (
+        f"highest nDCG@10 in the comparison ({best.overall.get('ndcg@10') or 0:.3f}; {others}), "
+        f"key-fact recall {best.overall.get('key_fact_recall') or 0:.3f}"
+    )
+
+
+def calibrate(
+    bot: Assistant,
+    gold: _Gold,
+    mode: RetrievalMode,
+    k_grid: Sequence[int],
+    thresholds: Sequence[float],
+    progress: Progress | None = None,
+    mode_reason: str = "",
+) -> Calibration:
+    """Pick k, then sweep abstain_threshold, from one never-abstaining run per k.
+
+    The extractive answer does not depend on the threshold except through the abstain gate
+    (``confidence < threshold``), so one run at threshold -1 gives every threshold's outcome.
+    k is the smallest whose answers hold nearly the most key facts before any abstention
+    (within ``TOLERANCE``); the threshold, among those nearly as good as the best combined
+    score at that k, the one with the most credit.
+    """
+    current = bot.settings
+    k_grid = sorted({*k_grid, current.retrieval.top_k})
+    thresholds = sorted({*thresholds, current.answer.abstain_threshold})
+    points: list[CalibrationPoint] = []
+    ks: list[KSummary] = []
+    confidences: dict[int, list[tuple[bool, float | None]]] = {}
+    for k in k_grid:
+        outcomes = _outcomes(bot, gold, mode, k, progress)
+        confidences[k] = [(ok, conf) for ok, conf, _ in outcomes]
+        ks.append(_k_summary(k, outcomes))
+        points += [threshold_point(mode, k, t, outcomes) for t in thresholds]
+    k_best = pick_k(ks)
+    best = pick_threshold([p for p in points if p.k == k_best])
+    now = (current.retrieval.mode, current.retrieval.top_k, current.answer.abstain_threshold)
+    return Calibration(
+        mode=mode,
+        mode_reason=mode_reason,
+        ks=ks,
+        points=points,
+        best=best,
+        current=next((p for p in points if (p.mode, p.k, p.threshold) == now), None),
+        confidences=confidences,
+    )
+
+
+def pick_k(ks: Sequence[KSummary]) -> int:
+    """The smallest k whose answers hold nearly the most key facts."""
+    top = max(s.key_fact_recall or 0 for s in ks)
+    return min(s.k for s in ks if (s.key_fact_recall or 0) >= top - TOLERANCE)
+
+
+def pick_threshold(points: Sequence[CalibrationPoint]) -> CalibrationPoint:
+    """Among thresholds nearly as good as the best combined score, the most credit."""
+    top = max(p.combined or 0 for p in points)
+    near = [p for p in points if (p.combined or 0) >= top - TOLERANCE]
+    return max(near, key=lambda p: (round(p.credit or 0, 4), p.combined or 0))
+
+
+def _k_summary(k: int, outcomes: list[tuple[bool, float | None, float | None]]) -> KSummary:
+    answered = m.mean((f or 0.0) if conf is not None else 0.0 for ok, conf, f in outcomes if ok)
+    auroc = m.auroc(
+        [conf for ok, conf, _ in outcomes if ok], [conf for ok, conf, _ in outcomes if not ok]
+    )
+    return KSummary(k=k, key_fact_recall=answered, auroc=auroc)
+
+
+def _outcomes(
+    bot: Assistant, gold: _Gold, mode: RetrievalMode, k: int, progress: Progress | None
+) -> list[tuple[bool, float | None, float | None]]:
+    """(answerable, confidence or None if it abstains anyway, key-fact recall if answered)."""
+    settings = bot.settings.with_updates(
+        retrieval={"mode": mode, "top_k": k}, answer={"abstain_threshold": NEVER_ABSTAIN}
+    )
+    clone = bot.with_settings(settings)
+    out: list[tuple[bool, float | None, float | None]] = []
+    for n, item in enumerate(gold.items):
+        if progress:
+            progress(f"calibrate {mode} k={k}", n, len(gold.items))
+        answer = clone.ask(item.question)
+        if not answer.abstained and answer.confidence is None:
+            raise AssistantError(
+                f"the {answer.answerer} answerer reports no confidence, so its abstain threshold "
+                "cannot be swept: run --calibrate with --answerer extractive"
+            )
+        conf = None if answer.abstained else answer.confidence
+        out.append((item.answerable, conf, m.key_fact_recall(item.key_facts, answer.text)))
+    return out
+
+
+def threshold_point(
+    mode: str, k: int, threshold: float, outcomes: list[tuple[bool, float | None, float | None]]
+) -> CalibrationPoint:
+    abstained = [conf is None or conf < threshold for _, conf, _ in outcomes]
+    scores = m.abstention_scores([ok for ok, _, _ in outcomes], abstained)
+    kf = m.mean(
+        0.0 if a else (f or 0.0) for (ok, _, f), a in zip(outcomes, abstained, strict=True) if ok
+    )
+    acc = scores["abstention_accuracy"]
+    combined = None if acc is None or kf is None else m.harmonic_mean(acc, kf)
+    credit = m.mean(
+        (float(a) if not ok else (0.0 if a else (f or 0.0)))
+        for (ok, _, f), a in zip(outcomes, abstained, strict=True)
+    )
+    return CalibrationPoint(
+        mode=mode,
+        k=k,
+        threshold=threshold,
+        abstention_accuracy=acc,
+        false_abstention_rate=scores["false_abstention_rate"],
+        balanced_accuracy=scores["balanced_abstention_accuracy"],
+        key_fact_recall=kf,
+        combined=combined,
+        credit=credit,
+    )
+
+
+# -- entry point ---------------------------------------------------------------------------
+
+
+def evaluate(
+    config: EvalConfig,
+    settings: Settings | None = None,
+    assistant: Assistant | None = None,
+    progress: Progress | None = None,
+) -> tuple[EvalReport, Path]:
+    """Run the eval the config describes, write the report folder, return both."""
+    from .report import write_report
+
+    items = select(load_gold(config.qa), config.limit)
+    base = config.settings(assistant.settings if assistant else settings or Settings())
+    bot = assistant.with_settings(base) if assistant else Assistant.load(base)
+    gold = _Gold(bot, items)
+    modes = config.modes(base)
+    if config.calibrate and not config.compare:
+        modes = list(dict.fromkeys([*modes, *MODES]))
+    runs = [
+        run_mode(
+            bot.with_settings(base.with_updates(retrieval={"mode": mode})), gold, mode, progress
+        )
+        for mode in modes
+    ]
+    calibration = None
+    if config.calibrate:
+        mode, why = choose_mode(runs)
+        calibration = calibrate(
+            bot, gold, mode, config.k_grid, config.thresholds, progress, mode_reason=why
+        )
+    report = _make_report(config, bot, items, modes[0], runs, calibration)
+    out = config.out or default_out()
+    write_report(report, out)
+    return report, out
+
+
+def default_out(suffix: str = "") -> Path:
+    """eval/reports/<timestamp><suffix>/ (git-ignored)."""
+    return DEFAULT_REPORTS / (time.strftime("%Y%m%d-%H%M%S") + suffix)
+
+
+def _make_report(
+    config: EvalConfig,
+    bot: Assistant,
+    items: list[GoldItem],
+    primary: str,
+    runs: list[ModeRun],
+    calibration: Calibration | None,
+) -> EvalReport:
+    manifest = bot.snapshot.manifest
+    counts = {t: sum(1 for i in items if i.type == t) for t in TYPES}
+    return EvalReport(
+        created=time.strftime("%Y-%m-%d %H:%M:%S"),
+        qa=str(config.qa),
+        items=len(items),
+        types={t: n for t, n in counts.items() if n},
+        primary=primary,
+        config={
+            **config.model_dump(mode="json", exclude={"thresholds", "k_grid"}),
+            "answerer": bot.answerer.name,
+            "top_k": bot.settings.retrieval.top_k,
+            "abstain_threshold": bot.settings.answer.abstain_threshold,
+            "answerer_notice": bot.answerer_notice,
+        },
+        index={
+            "path": str(bot.snapshot.path),
+            "model": manifest.get("embedding", {}).get("model"),
+            "chunks": manifest.get("chunk_count"),
+            "built_at": manifest.get("built_at"),
+        },
+        runs=runs,
+        calibration=calibration,
+    )
+
+
+def _first_error(e: ValidationError) -> str:
+    err = e.errors()[0]
+    where = ".".join(str(p) for p in err.get("loc", ()))
+    return f"{where}: {err.get('msg')}" if where else str(err.get("msg"))
