@@ -123,7 +123,11 @@ class LLMSettings(_Group):
         3.0, description="Start-up reachability check timeout (openai/ollama)."
     )
     max_retries: int = Field(1, ge=0, description="Retries of a failed request to the server.")
-    n_threads: int | None = Field(None, description="CPU threads for llamacpp (None: its choice).")
+    n_threads: int | None = Field(
+        None, ge=1,
+        description="llamacpp CPU threads for prompt and generation (None: llama.cpp's choice; "
+        "1 is fastest on busy shared cores, where spinning threads wait on each other).",
+    )
     llamacpp_extra_buffers: bool = Field(
         False,
         description="Let llama.cpp repack weights into CPU-specific buffers (AMX). Off because "
@@ -131,6 +135,10 @@ class LLMSettings(_Group):
     )
     support_threshold: float = Field(
         0.5, description="Sentence-passage cosine needed for a citation to count as support."
+    )
+    support_coverage: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="Share of a sentence's content words its cited passage(s) must contain.",
     )
 
 

@@ -1,8 +1,14 @@
-"""Pick the answerer the settings ask for."""
+"""Pick the answerer the settings ask for.
+
+The LLM answerer is used when ``answer.answerer == "llm"`` or an ``llm.backend`` is set. A
+backend that is misconfigured or unreachable never stops the assistant: the extractive
+answerer takes over and the returned notice says why and what to change.
+"""
 
 from __future__ import annotations
 
 from ..embeddings import Embedder
+from ..errors import AssistantError
 from ..settings import Settings
 from .base import Answerer
 from .extractive import ExtractiveAnswerer
@@ -10,4 +16,21 @@ from .extractive import ExtractiveAnswerer
 
 def make_answerer(settings: Settings, embedder: Embedder) -> tuple[Answerer, str | None]:
     """The configured answerer, and a notice when it had to fall back to extractive."""
-    return ExtractiveAnswerer(embedder, settings.answer), None
+    extractive = ExtractiveAnswerer(embedder, settings.answer)
+    if settings.answer.answerer != "llm" and settings.llm.backend == "none":
+        return extractive, None
+    if settings.llm.backend == "none":
+        return extractive, (
+            "answer.answerer is 'llm' but no LLM backend is set: set ASSISTANT_LLM__BACKEND to "
+            "openai, ollama or llamacpp. Using the extractive answerer."
+        )
+    try:
+        from .backends import make_chat_model
+        from .llm import LLMAnswerer
+
+        model = make_chat_model(settings.llm)
+        answerer = LLMAnswerer(model, embedder, settings.llm, fallback=extractive)
+    except (AssistantError, ValueError, ImportError) as e:
+        why = f"LLM backend {settings.llm.backend!r} unavailable: {e}."
+        return extractive, f"{why} Using the extractive answerer."
+    return answerer, None
