@@ -22,7 +22,7 @@ $(STAMP): $(PY) pyproject.toml
 	touch $(STAMP)
 
 $(DEV_STAMP): $(STAMP)
-	$(PIP) install -q -e '.[dev,llm]'
+	$(PIP) install -q -e '.[dev,llm,scale]'
 	touch $(DEV_STAMP)
 
 setup: $(STAMP)

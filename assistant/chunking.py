@@ -104,10 +104,13 @@ class Chunker:
     def _pack(
         self, text: str, spans: list[tuple[int, int]], wp_budget: int
     ) -> list[tuple[int, int]]:
-        units = [u for a, b in spans for u in self._fit(text, a, b, wp_budget)]
-        sizes = [(self._tokens(text[a:b]), self._pieces(text[a:b])) for a, b in units]
+        units: list[tuple[int, int]] = []
+        sizes: list[tuple[int, int]] = []  # (cl100k tokens, word pieces), counted once per unit
+        for a, b in spans:
+            for unit, size in self._fit(text, a, b, wp_budget):
+                units.append(unit)
+                sizes.append(size)
         out: list[tuple[int, int]] = []
-        limit = self.settings.max_tokens
         i = 0
         while i < len(units):
             tok, wp, j = 0, 0, i
@@ -116,9 +119,6 @@ class Chunker:
                 if j > i and (tok + t > self.settings.max_tokens or wp + w > wp_budget):
                     break
                 tok, wp, j = tok + t, wp + w, j + 1
-            # token counts are not exactly additive across joins: check the real text
-            while j - 1 > i and self._tokens(text[units[i][0] : units[j - 1][1]]) > limit:
-                j -= 1
             out.append((units[i][0], units[j - 1][1]))
             if j >= len(units):
                 break
@@ -133,29 +133,67 @@ class Chunker:
             k -= 1
         return k
 
-    def _fit(self, text: str, a: int, b: int, wp_budget: int) -> list[tuple[int, int]]:
-        """Split one over-long sentence at word boundaries so each piece fits both bounds."""
-        piece = text[a:b]
-        if self._tokens(piece) <= self.settings.max_tokens and self._pieces(piece) <= wp_budget:
-            return [(a, b)]
+    def _fit(
+        self, text: str, a: int, b: int, wp_budget: int
+    ) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        """Split one over-long sentence at word boundaries so each piece fits both bounds.
+
+        Returns ``((start, end), (tokens, word pieces))`` per piece: the packer reuses the
+        counts instead of tokenising every sentence a second time.
+        """
+        size = self._sizes(text[a:b])
+        if size[0] <= self.settings.max_tokens and size[1] <= wp_budget:
+            return [((a, b), size)]
         words: list[tuple[int, int]] = []
         pos = a
-        for word in piece.split():
+        for word in text[a:b].split():
             s = text.index(word, pos)
             words.append((s, s + len(word)))
             pos = s + len(word)
-        out: list[tuple[int, int]] = []
+        out: list[tuple[tuple[int, int], tuple[int, int]]] = []
         start = 0
         while start < len(words):
-            end = start + 1
-            while end < len(words):
-                cand = text[words[start][0] : words[end][1]]
-                if self._tokens(cand) > self.settings.max_tokens or self._pieces(cand) > wp_budget:
-                    break
-                end += 1
-            out.append((words[start][0], words[end - 1][1]))
-            start = end
+            count, size = self._longest_fit(text, words, start, wp_budget)
+            out.append(((words[start][0], words[start + count - 1][1]), size))
+            start += count
         return out
+
+    def _longest_fit(
+        self, text: str, words: list[tuple[int, int]], start: int, wp_budget: int
+    ) -> tuple[int, tuple[int, int]]:
+        """Most words from ``start`` (at least one) that fit, and their size.
+
+        Both counts only grow as words are appended (tiktoken and WordPiece split at
+        whitespace first), so a galloping search finds the same piece as trying every length,
+        with O(log n) tokeniser calls instead of O(n).
+        """
+
+        def size_of(count: int) -> tuple[int, int]:
+            return self._sizes(text[words[start][0] : words[start + count - 1][1]])
+
+        def fits(size: tuple[int, int]) -> bool:
+            return size[0] <= self.settings.max_tokens and size[1] <= wp_budget
+
+        good, good_size, limit = 1, size_of(1), len(words) - start
+        bad = limit + 1
+        probe = 2
+        while probe <= limit:
+            size = size_of(probe)
+            if not fits(size):
+                bad = probe
+                break
+            good, good_size, probe = probe, size, probe * 2
+        while bad - good > 1:
+            mid = (good + bad) // 2
+            size = size_of(mid)
+            if fits(size):
+                good, good_size = mid, size
+            else:
+                bad = mid
+        return good, good_size
+
+    def _sizes(self, piece: str) -> tuple[int, int]:
+        return self._tokens(piece), self._pieces(piece)
 
 
 def _regions(doc: CleanDocument) -> list[tuple[str, int, int]]:

@@ -41,10 +41,15 @@ def ingest(
         list[Path] | None, typer.Argument(help="Files to add (default: corpus/).")
     ] = None,
     rebuild: Annotated[bool, typer.Option(help="Ignore the existing index and rebuild.")] = False,
+    engine: Annotated[
+        str | None, typer.Option(help="Embed here (local) or on Ray Data workers (ray).")
+    ] = None,
 ) -> None:
     """Build or update the index (only new or changed papers are embedded)."""
     from .indexing import ingest as run_ingest
 
+    if engine not in (None, "local", "ray"):
+        raise typer.BadParameter(f"--engine {engine}: use local or ray")
     with Progress(
         TextColumn("{task.description:<10}"),
         BarColumn(),
@@ -61,8 +66,11 @@ def ingest(
             bar.update(tasks[stage], completed=done, total=total)
 
         try:
+            settings = _settings()
+            if engine:
+                settings = settings.with_updates(embedding={"engine": engine})
             report = run_ingest(
-                paths or None, settings=_settings(), progress=progress, rebuild=rebuild
+                paths or None, settings=settings, progress=progress, rebuild=rebuild
             )
         except AssistantError as e:
             _fail(e)
@@ -94,7 +102,7 @@ def index_info(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
 
     settings = _settings()
     try:
-        snap = load_snapshot(settings.paths.index_dir)
+        snap = load_snapshot(settings.paths.index_dir, settings.store)
     except AssistantError as e:
         _fail(e)
     status = index_status(snap, settings, SentenceTransformerEmbedder(settings.embedding).name)
@@ -250,6 +258,34 @@ def eval_(
         b = report.calibration.best
         out.print(f"recommended: mode {b.mode}, top_k {b.k}, abstain_threshold {b.threshold}")
     out.print(f"report: {folder / 'report.md'}", highlight=False)
+
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option(help="Smoke run: small sizes, few queries.")] = False,
+    sizes: Annotated[
+        str | None, typer.Option(help="Corpus sizes in chunks, e.g. 1000,100000,1000000.")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for results.*")] = Path("bench"),
+) -> None:
+    """Measure ingestion, start-up and search speed and memory up to 1M chunks."""
+    from .benchmarks import BenchConfig, run_bench
+
+    try:
+        parsed = tuple(int(s.replace("_", "")) for s in sizes.split(",")) if sizes else None
+    except ValueError:
+        why = f"--sizes takes integers like 1000,100000, not {sizes!r}"
+        raise typer.BadParameter(why) from None
+    if parsed is not None and min(parsed) < 100:
+        raise typer.BadParameter(f"--sizes must each be at least 100 chunks, not {sizes!r}")
+    config = BenchConfig.quick(parsed, out_dir) if quick else BenchConfig(out_dir=out_dir)
+    if parsed and not quick:
+        config.sizes = parsed
+    try:
+        run_bench(config, _settings(), say=lambda m: err.print(f"[dim]bench:[/] {m}"))
+    except AssistantError as e:
+        _fail(e)
+    out.print((out_dir / "results.md").read_text(encoding="utf-8"), highlight=False)
+
 
 def _mode(mode: str | None) -> RetrievalMode | None:
     if mode is None:

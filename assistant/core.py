@@ -70,7 +70,7 @@ class Assistant:
                 SentenceTransformerEmbedder(settings.embedding), settings.paths.cache_dir
             )
         try:
-            snapshot = load_snapshot(settings.paths.index_dir)
+            snapshot = load_snapshot(settings.paths.index_dir, settings.store)
             if snapshot.manifest.get("embedding", {}).get("model") != embedder.name:
                 raise IndexIncompatibleError(
                     f"index at {settings.paths.index_dir} was built with "

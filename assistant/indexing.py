@@ -24,15 +24,16 @@ from .corpus.dedup import from_hashvalues, relate, signature
 from .corpus.loading import SUPPORTED, RawDocument, load_document
 from .embeddings import Embedder
 from .errors import AssistantError, DocumentError, IndexIncompatibleError, IndexMissingError
+from .retrieval import BM25Index
 from .settings import Settings
 from .store import (
     ChunkRecord,
     DocRecord,
-    FaissVectorStore,
     IndexSnapshot,
     empty_snapshot,
     load_snapshot,
     make_manifest,
+    make_vector_store,
     save_snapshot,
 )
 
@@ -99,6 +100,8 @@ def index_status(
         reasons.append(f"built with embedding model {manifest.get('embedding', {}).get('model')}")
     if manifest.get("chunking", {}).get("fingerprint") != settings.chunking.fingerprint():
         reasons.append("chunking settings changed")
+    if _backend(manifest) != settings.store.backend:
+        reasons.append(f"vectors in {_backend(manifest)}, settings say {settings.store.backend}")
     indexed = manifest.get("files", {})
     on_disk = {p.name: p for p in corpus_files(settings.paths.corpus_dir)}
     new = sorted(set(on_disk) - set(indexed))
@@ -117,6 +120,11 @@ def index_status(
         else "assistant ingest"
     )
     return IndexStatus(exists=True, stale=bool(reasons), reasons=reasons, fix=fix)
+
+
+def _backend(manifest: dict[str, object]) -> str:
+    store = manifest.get("store")
+    return str(store.get("backend", "faiss")) if isinstance(store, dict) else "faiss"
 
 
 def _from_corpus(snapshot: IndexSnapshot, doc_id: str, settings: Settings) -> bool:
@@ -174,7 +182,8 @@ class Ingestor:
             self._ingest_file(Path(path), docs, fresh, report)
         self.progress("reading", len(files), len(files))
         self._resolve_aliases(docs, fresh, report)
-        if not (fresh or report.removed) and old.path is not None:
+        same_store = _backend(old.manifest) == self.settings.store.backend
+        if not (fresh or report.removed) and old.path is not None and same_store:
             # nothing changed: keep the live generation as it is
             report.documents = len(old.indexed_documents)
             report.chunks = len(old.chunks)
@@ -196,7 +205,7 @@ class Ingestor:
         if base is not None:
             return base
         try:
-            snap = load_snapshot(self.settings.paths.index_dir)
+            snap = load_snapshot(self.settings.paths.index_dir, self.settings.store)
         except IndexMissingError:
             return empty_snapshot(self.embedder.dimension)
         except IndexIncompatibleError:
@@ -308,26 +317,30 @@ class Ingestor:
             if c.doc_id in docs and c.doc_id not in fresh and docs[c.doc_id].alias_of is None
         ]
         kept = [old.chunks[i] for i in keep_positions]
-        kept_vectors = (
-            old.store.vectors(np.asarray(keep_positions))
-            if keep_positions
-            else np.zeros((0, self.embedder.dimension), np.float32)
-        )
         new_chunks: list[ChunkRecord] = []
         for doc_id in fresh:
             new_chunks.extend(self._chunk(docs[doc_id]))
         new_vectors = self._embed(new_chunks, report)
         chunks = kept + new_chunks
-        vectors = np.vstack([kept_vectors, new_vectors]) if len(chunks) else kept_vectors
-        for d in docs.values():
-            own = [c for c in chunks if c.doc_id == d.doc_id]
-            d.chunk_count, d.tokens = len(own), sum(c.tokens for c in own)
-        store = FaissVectorStore.build(
-            vectors,
-            self.settings.store.hnsw_threshold,
-            self.settings.store.hnsw_m,
-            self.settings.store.hnsw_ef_search,
+        store = make_vector_store(
+            self.settings,
+            old,
+            keep_positions,
+            chunks,
+            new_vectors,
+            self.embedder.name,
+            {d.doc_id: d.version_group for d in docs.values()},
         )
+        per_doc: dict[str, list[int]] = {}  # one pass over the chunks, not one per document
+        for c in chunks:
+            tally = per_doc.setdefault(c.doc_id, [0, 0])
+            tally[0] += 1
+            tally[1] += c.tokens
+        for d in docs.values():
+            d.chunk_count, d.tokens = per_doc.get(d.doc_id, (0, 0))
+        self.progress("indexing", 0, 1)
+        lexical = BM25Index([embed_text(c.section, c.text) for c in chunks])
+        self.progress("indexing", 1, 1)
         manifest = make_manifest(
             embedder_name=self.embedder.name,
             dimension=self.embedder.dimension,
@@ -337,11 +350,12 @@ class Ingestor:
             documents=docs,
             chunk_count=len(chunks),
             index_kind=store.kind,
+            store_info=store.describe(self.settings.paths.index_dir),
         )
         report.documents = sum(1 for d in docs.values() if d.alias_of is None)
         report.chunks = len(chunks)
         report.tokens = sum(c.tokens for c in chunks)
-        return IndexSnapshot(manifest, docs, chunks, store)
+        return IndexSnapshot(manifest, docs, chunks, store, lexical=lexical)
 
     def _chunk(self, doc: DocRecord) -> list[ChunkRecord]:
         from .corpus.cleaning import CleanDocument, Section
@@ -361,6 +375,8 @@ class Ingestor:
         before = _encoded(self.embedder)
         out: list[np.ndarray] = []
         batch = max(1, self.settings.embedding.batch_size * 4)
+        if self.settings.embedding.engine == "ray":
+            batch = max(1, len(texts))  # one Ray Data job spreads all texts over the workers
         for i in range(0, len(texts), batch):
             self.progress("embedding", i, len(texts))
             out.append(self.embedder.embed(texts[i : i + batch]))
@@ -388,9 +404,12 @@ def ingest(
 
     settings = settings or Settings()
     if embedder is None:
-        embedder = CachedEmbedder(
-            SentenceTransformerEmbedder(settings.embedding), settings.paths.cache_dir
-        )
+        inner: Embedder = SentenceTransformerEmbedder(settings.embedding)
+        if settings.embedding.engine == "ray":
+            from .distributed import RayEmbedder
+
+            inner = RayEmbedder(settings.embedding)
+        embedder = CachedEmbedder(inner, settings.paths.cache_dir)
     try:
         _, report = Ingestor(settings, embedder, progress).run(paths, rebuild=rebuild)
     except OSError as e:

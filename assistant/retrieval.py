@@ -7,10 +7,12 @@ many names of the Belt and Road and of free trade zones), so "BRI" finds "Belt a
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -18,7 +20,7 @@ from rapidfuzz import fuzz
 from .chunking import embed_text
 from .embeddings import Embedder
 from .settings import RetrievalMode, RetrievalSettings
-from .store import ChunkRecord, IndexSnapshot
+from .store import LEXICAL_DIR, ChunkRecord, IndexSnapshot
 from .types import Passage
 
 # (pattern, canonical phrase appended to the query when the pattern occurs)
@@ -58,9 +60,16 @@ class _Scored:
 
 
 class BM25Index:
-    """bm25s over chunk texts (section title included), English stop words, Snowball stems."""
+    """bm25s over chunk texts (section title included), English stop words, Snowball stems.
 
-    def __init__(self, texts: list[str]) -> None:
+    Built once by ingest and saved in the index generation (``bm25/``: bm25s's JSON and
+    ``.npy`` files, no pickle), then memory-mapped at load: at 1M chunks building it takes
+    minutes, loading it milliseconds (bench/README.md).
+    """
+
+    _FORMAT = {"format": 1, "stopwords": "en", "stemmer": "english", "text": "embed_text"}
+
+    def __init__(self, texts: list[str], model: object | None = None) -> None:
         import bm25s
         import Stemmer
 
@@ -68,12 +77,50 @@ class BM25Index:
         self._stemmer = Stemmer.Stemmer("english")
         self._lock = threading.Lock()
         self.size = len(texts)
-        self.model = bm25s.BM25()
-        if texts:
+        self.model = model if model is not None else bm25s.BM25()
+        if texts and model is None:
             tokens = bm25s.tokenize(
                 texts, stopwords="en", stemmer=self._stemmer, show_progress=False
             )
             self.model.index(tokens, show_progress=False)
+
+    @classmethod
+    def for_snapshot(cls, snapshot: IndexSnapshot) -> BM25Index:
+        """The snapshot's keyword index: kept on it, else loaded from its generation, else built."""
+        found = snapshot.lexical
+        if isinstance(found, BM25Index) and found.size == len(snapshot.chunks):
+            return found
+        saved = snapshot.path / LEXICAL_DIR if snapshot.path is not None else None
+        index = cls.load(saved, len(snapshot.chunks)) if saved is not None else None
+        if index is None:
+            index = cls([embed_text(c.section, c.text) for c in snapshot.chunks])
+        snapshot.lexical = index
+        return index
+
+    def save(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        if self.size:
+            self.model.save(str(path), show_progress=False)
+        meta = {**self._FORMAT, "documents": self.size}
+        (path / "lexical.json").write_text(json.dumps(meta), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path, documents: int) -> BM25Index | None:
+        """The saved index memory-mapped, or None when absent, unreadable or from other chunks."""
+        import bm25s
+
+        try:
+            meta = json.loads((path / "lexical.json").read_text(encoding="utf-8"))
+            if meta != {**cls._FORMAT, "documents": documents}:
+                return None
+            if documents == 0:
+                return cls([])
+            model = bm25s.BM25.load(str(path), mmap=True, show_progress=False)
+        except (OSError, ValueError, KeyError):
+            return None  # derived data: the caller rebuilds it from the chunks
+        index = cls([], model=model)
+        index.size = documents
+        return index
 
     def has_word(self, word: str) -> bool:
         """Does ``word`` (any case, unstemmed) occur anywhere in the indexed chunks?"""
@@ -101,7 +148,7 @@ class Retriever:
         self.snapshot = snapshot
         self.embedder = embedder
         self.settings = settings
-        self.bm25 = BM25Index([embed_text(c.section, c.text) for c in snapshot.chunks])
+        self.bm25 = BM25Index.for_snapshot(snapshot)
         self._doc_of = np.array([c.doc_id for c in snapshot.chunks], dtype=object)
 
     def retrieve(

@@ -70,15 +70,41 @@ class EmbeddingSettings(_Group):
     )
     batch_size: int = Field(64, ge=1, description="Texts per encode call.")
     device: str = Field("cpu", description="torch device for the encoder.")
+    engine: Literal["local", "ray"] = Field(
+        "local", description="Where ingest embeds: this process, or Ray Data workers."
+    )
+    ray_address: str = Field(
+        default_factory=lambda: os.environ.get("RAY_ADDRESS", ""),
+        description="Ray cluster to join (ray://head:10001); empty: start a local one.",
+    )
+    ray_workers: int = Field(2, ge=1, description="Ray embedding actors (one model each).")
+    ray_batch_size: int = Field(256, ge=1, description="Texts per Ray embedding batch.")
 
 
 class StoreSettings(_Group):
     hnsw_threshold: int = Field(
-        200_000, description="Above this many vectors an HNSW index replaces exact search."
+        50_000,
+        description="Above this many vectors an approximate index (`ann`) replaces exact "
+        "search: at 50k an exact search costs half of encoding the query (bench/).",
     )
+    ann: Literal["ivf", "hnsw"] = Field(
+        "ivf", description="Approximate index above the threshold: ivf (fast to build) | hnsw."
+    )
+    ivf_nlist: int | None = Field(
+        None, ge=1, description="IVF lists; None: the power of two nearest sqrt(vectors)."
+    )
+    ivf_nprobe: int = Field(32, ge=1, description="IVF lists scanned per query (recall knob).")
     hnsw_m: int = Field(32, description="HNSW graph degree.")
     hnsw_ef_search: int = Field(128, description="HNSW search breadth.")
     keep_generations: int = Field(2, ge=1, description="Old index generations kept on disk.")
+    backend: Literal["faiss", "milvus"] = Field(
+        "faiss", description="faiss (a file per generation) or milvus (a shared collection)."
+    )
+    milvus_uri: str = Field(
+        "", description="File (Milvus Lite) or http://host:19530; empty: index_dir/milvus.db."
+    )
+    milvus_token: str = Field("", description="Milvus token (user:password or API key).")
+    milvus_collection: str = Field("bri_chunks", description="Milvus collection name.")
 
 
 class RetrievalSettings(_Group):

@@ -1,0 +1,143 @@
+"""The benchmark's code paths at toy sizes, and the index policies it chose.
+
+The smoke run uses the hash embedder and runs in-process, so every stage (ingestion, start-up,
+index types, BM25, persistence, query latency) executes in seconds; the figures themselves
+come from `make bench` (bench/README.md).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from assistant.benchmarks import BenchConfig, run_bench
+from assistant.benchmarks._measure import percentiles
+from assistant.benchmarks.synthetic import BaseText, synthetic_corpus
+from assistant.cli import app
+from assistant.embeddings import HashEmbedder
+from assistant.indexing import Ingestor
+from assistant.retrieval import BM25Index, Retriever
+from assistant.settings import RetrievalSettings, StoreSettings
+from assistant.store import FaissVectorStore, load_snapshot
+from tests.conftest import make_settings
+
+pytestmark = pytest.mark.unit
+
+
+def _unit_vectors(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
+    v = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_smoke_run_writes_every_section(tmp_path: Path) -> None:
+    config = BenchConfig(
+        sizes=(300, 1500),
+        out_dir=tmp_path / "out",
+        queries=2,
+        recall_queries=5,
+        repeats=1,
+        ann_from=1000,
+        hnsw_up_to=1500,
+        isolate=False,
+        fake_model=True,
+    )
+    said: list[str] = []
+    run_bench(config, make_settings(tmp_path), say=said.append)
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    ingestion = results["ingestion"]
+    assert ingestion["chunks"] > 0 and ingestion["ratio_cold"] > 0
+    assert "index_dir" not in ingestion  # temporary paths stay out of the committed file
+    assert results["startup"]["chunks"] == ingestion["chunks"]
+    assert [s["chunks"] for s in results["scale"]] == [300, 1500]
+    small, large = results["scale"]
+    assert set(small["index_types"]) == {"flat"}
+    assert set(large["index_types"]) == {"flat", "ivf", "hnsw"}
+    assert large["index_types"]["flat"]["recall_at_10"] == 1.0
+    assert 0.0 <= large["index_types"]["ivf"]["recall_at_10"] <= 1.0
+    assert large["persist"]["bm25_mb"] > 0 and large["persist"]["disk_mb"] > 0
+    assert large["serve"]["rss_mb"] > 0 and large["serve"]["load_s"] >= 0
+    for mode in ("dense", "bm25", "hybrid", "ask"):
+        assert large["search"][mode]["n"] == 2
+    table = (tmp_path / "out" / "results.md").read_text()
+    assert "| 1,500 | ivf |" in table and "## Ingestion" in table
+    assert said[-1].startswith("done")
+
+
+def test_synthetic_passages_point_into_their_papers() -> None:
+    sentences = [f"Sentence number {i} talks about Chengdu and rail freight." for i in range(20)]
+    base = BaseText(sentences, _unit_vectors(20), ["Where is Chengdu?"])
+    corpus = synthetic_corpus(250, base, seed=3)
+    assert len(corpus.chunks) == 250 and len(corpus.documents) == 3
+    for chunk in corpus.chunks:
+        doc = corpus.documents[chunk.doc_id]
+        assert doc.clean_text[chunk.start : chunk.end] == chunk.text
+    assert np.allclose(np.linalg.norm(corpus.vectors, axis=1), 1.0, atol=1e-5)
+    again = synthetic_corpus(250, base, seed=3)
+    assert [c.text for c in again.chunks] == [c.text for c in corpus.chunks]
+
+
+def test_percentiles_are_nearest_rank_in_milliseconds() -> None:
+    stats = percentiles([i / 1000 for i in range(1, 101)])
+    assert (stats["p50_ms"], stats["p95_ms"], stats["n"]) == (50.0, 95.0, 100)
+
+
+def test_bench_command_rejects_bad_sizes() -> None:
+    result = CliRunner().invoke(app, ["bench", "--sizes", "1000,lots"])
+    assert result.exit_code == 2
+    assert "--sizes" in result.output
+
+
+def test_index_type_follows_size_and_rows_read_back() -> None:
+    vectors = _unit_vectors(3000)
+    settings = StoreSettings(hnsw_threshold=2000)
+    assert FaissVectorStore.build(vectors[:2000], settings).kind == "flat"
+    ivf = FaissVectorStore.build(vectors, settings)
+    assert ivf.kind == "ivf" and ivf.index.nlist == 64  # power of two nearest sqrt(3000)
+    rows = np.array([5, 2999, 0])
+    assert np.allclose(ivf.vectors(rows), vectors[rows])
+    hnsw = FaissVectorStore.build(vectors, settings.model_copy(update={"ann": "hnsw"}))
+    assert hnsw.kind == "hnsw"
+
+
+def test_extending_keeps_the_old_store_and_crosses_the_threshold() -> None:
+    vectors = _unit_vectors(2100)
+    settings = StoreSettings(hnsw_threshold=2000)
+    flat = FaissVectorStore.build(vectors[:1900], settings)
+    grown = flat.extended(vectors[1900:2000], settings)
+    assert (flat.size, grown.size, grown.kind) == (1900, 2000, "flat")
+    crossed = grown.extended(vectors[2000:], settings)
+    assert crossed.kind == "ivf" and crossed.size == 2100
+    assert np.allclose(crossed.vectors(np.array([0, 2099])), vectors[[0, 2099]])
+    more = crossed.extended(vectors[:10], settings)  # same list count: trained lists reused
+    assert more.kind == "ivf" and more.index.nlist == crossed.index.nlist and more.size == 2110
+
+
+def test_keyword_index_is_saved_with_the_generation_and_memory_mapped(
+    tmp_path: Path, corpus_copy: Path
+) -> None:
+    settings = make_settings(tmp_path, corpus_copy)
+    built, _ = Ingestor(settings, HashEmbedder()).run()
+    loaded = load_snapshot(settings.paths.index_dir)
+    assert loaded.path is not None and (loaded.path / "bm25" / "lexical.json").is_file()
+    retriever = Retriever(loaded, HashEmbedder(), RetrievalSettings())
+    assert isinstance(retriever.bm25.model.scores["data"], np.memmap)  # loaded, not rebuilt
+    assert built.lexical is not None
+    for query in ("Sichuan free trade zone", "science and technology innovation"):
+        assert retriever.bm25.search(query, 10) == built.lexical.search(query, 10)
+
+
+def test_a_keyword_index_from_other_chunks_is_rebuilt(tmp_path: Path, corpus_copy: Path) -> None:
+    settings = make_settings(tmp_path, corpus_copy)
+    Ingestor(settings, HashEmbedder()).run()
+    loaded = load_snapshot(settings.paths.index_dir)
+    assert loaded.path is not None
+    assert BM25Index.load(loaded.path / "bm25", len(loaded.chunks) + 1) is None
+    meta = loaded.path / "bm25" / "lexical.json"
+    meta.write_text(meta.read_text().replace('"english"', '"porter"'))
+    index = BM25Index.for_snapshot(loaded)
+    assert index.size == len(loaded.chunks)
+    assert not isinstance(index.model.scores["data"], np.memmap)  # built afresh from chunks
