@@ -60,8 +60,12 @@ eval: setup
 eval-scifact: setup
 	$(VENV)/bin/assistant eval --beir ../shared/datasets/scifact
 
+# Search and ingestion at 1k/100k/1M chunks, then Milvus Lite vs FAISS at 100k and Ray vs one
+# process (each prints JSON; see bench/README.md). About 8 minutes on 2 cores.
 bench: setup-dev
 	$(VENV)/bin/assistant bench
+	$(PY) scripts/bench_scale.py milvus --n 100000 > bench/milvus.json
+	$(PY) scripts/bench_scale.py ray --repeat 4 > bench/ray.json
 
 clean:
 	rm -rf index/gen-* index/CURRENT .cache eval/reports bench/out

@@ -13,6 +13,7 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -69,7 +70,7 @@ class BM25Index:
 
     _FORMAT = {"format": 1, "stopwords": "en", "stemmer": "english", "text": "embed_text"}
 
-    def __init__(self, texts: list[str], model: object | None = None) -> None:
+    def __init__(self, texts: list[str], model: Any | None = None) -> None:
         import bm25s
         import Stemmer
 
@@ -77,7 +78,7 @@ class BM25Index:
         self._stemmer = Stemmer.Stemmer("english")
         self._lock = threading.Lock()
         self.size = len(texts)
-        self.model = model if model is not None else bm25s.BM25()
+        self.model: Any = model if model is not None else bm25s.BM25()
         if texts and model is None:
             tokens = bm25s.tokenize(
                 texts, stopwords="en", stemmer=self._stemmer, show_progress=False

@@ -185,7 +185,7 @@ class FaissVectorStore:
             return self.kind == "flat"
         if settings.ann == "hnsw":
             return self.kind == "hnsw"
-        return self.kind == "ivf" and int(self.index.nlist) == ivf_lists(n, settings)
+        return self.kind == "ivf" and int(getattr(self.index, "nlist", 0)) == ivf_lists(n, settings)
 
     def describe(self, index_dir: Path) -> dict[str, Any]:
         """The manifest's ``store`` entry."""

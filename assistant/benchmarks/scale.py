@@ -186,7 +186,7 @@ def _index_bytes(index: faiss.Index) -> int:
     if isinstance(index, faiss.IndexIVF):
         return n * (4 * d + 8) + int(index.nlist) * 4 * d + (8 * n if index.direct_map.type else 0)
     if isinstance(index, faiss.IndexHNSW):
-        graph = index.hnsw
+        graph: Any = index.hnsw
         return n * 4 * d + 4 * graph.neighbors.size() + 4 * graph.levels.size() + 8 * (n + 1)
     return n * 4 * d
 
@@ -195,7 +195,8 @@ def _params(index: faiss.Index) -> str:
     if isinstance(index, faiss.IndexIVF):
         return f"nlist={index.nlist} nprobe={index.nprobe}"
     if isinstance(index, faiss.IndexHNSW):
-        return f"M={index.hnsw.nb_neighbors(1)} efSearch={index.hnsw.efSearch}"
+        graph: Any = index.hnsw
+        return f"M={graph.nb_neighbors(1)} efSearch={graph.efSearch}"
     return "exact"
 
 
