@@ -20,7 +20,8 @@ _LIST = re.compile(
     r"\b(what are|which|list|name the|enumerate|main|"
     r"(?:two|three|four|five|six|seven|several)\s+\w+|"
     r"challenges|measures|suggestions|opportunities|strategies|countermeasures|deficiencies|"
-    r"problems|advantages|areas|paths|ways|steps)\b",
+    r"problems|advantages|areas|paths|ways|steps|shortcomings|weaknesses|difficulties|obstacles|"
+    r"risks|recommendations|proposals|openings|prospects|approaches)\b",
     re.I,
 )
 _NUMERIC = re.compile(
