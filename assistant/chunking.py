@@ -119,6 +119,10 @@ class Chunker:
                 if j > i and (tok + t > self.settings.max_tokens or wp + w > wp_budget):
                     break
                 tok, wp, j = tok + t, wp + w, j + 1
+            # token counts are not exactly additive across joins: check the joined text
+            limit = self.settings.max_tokens
+            while j - 1 > i and self._tokens(text[units[i][0] : units[j - 1][1]]) > limit:
+                j -= 1
             out.append((units[i][0], units[j - 1][1]))
             if j >= len(units):
                 break

@@ -81,3 +81,12 @@ def test_chunk_ids_are_stable_and_content_addressed() -> None:
 def test_overlap_must_be_smaller_than_chunk() -> None:
     with pytest.raises(ValueError, match="overlap_tokens"):
         _chunker(max_tokens=50, overlap=50)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("*.txt")))
+def test_default_settings_hold_the_token_bound_on_every_paper(name: str) -> None:
+    settings = ChunkSettings()
+    words = lambda text: len(text.split()) + 2  # noqa: E731
+    doc = clean_text((CORPUS / name).read_text(encoding="utf-8"))
+    for c in Chunker(settings, words, 10_000).chunk(name, doc):
+        assert count_tokens(c.text) <= settings.max_tokens
