@@ -5,7 +5,6 @@ Kept out of ``conftest.py`` files (owned elsewhere); the tests import what they 
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from assistant import Assistant
 from assistant.answering.backends import default_gguf
 from assistant.embeddings import HashEmbedder
 from tests.conftest import REPO, make_settings
+from tests.procs import free_port, stop
 
 PAPER_A = """Trade and Innovation in Sichuan under the Belt and Road Initiative
 
@@ -73,12 +73,6 @@ def gguf_path() -> Path | None:
     return path if path is not None and path.is_file() else None
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def closed_port() -> int:
     """A localhost port nothing listens on (bound then released)."""
     return free_port()
@@ -108,12 +102,7 @@ def llama_server(
             _wait_until_up(proc, f"{base}/models", wait_s, log)
             yield base
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+            stop(proc)
 
 
 def _wait_until_up(

@@ -7,7 +7,6 @@ Python API; Playwright's own browser download is never used.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.procs import free_port, stop
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -32,12 +33,6 @@ class Server:
     url: str
     root: Path  # tmp folder holding index/, cache/, uploads/ and the server log
     log: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
@@ -60,7 +55,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`streamlit run streamlit_app.py` with every writable path under tmp; stopped afterwards."""
     root = tmp_path_factory.mktemp("e2e-app")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "ASSISTANT_PATHS__CORPUS_DIR": str(REPO / "corpus"),
@@ -82,12 +77,7 @@ def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
         _wait_healthy(url, proc, log)
         yield Server(url=url, root=root, log=log)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 @pytest.fixture(scope="module")
