@@ -176,7 +176,7 @@ class Assistant:
                 else "The question has no words to search for: name the topic you are asking about."
             )
             answer = abstention(text, [], self.answerer.name, why)
-            answer.notice = why
+            answer.notice = " ".join(n for n in (notice, why) if n)
             yield answer.text
             yield answer
             return
@@ -204,8 +204,6 @@ class Assistant:
         final.timings = {"retrieve": t1 - t0, "answer": t2 - t1, "total": t2 - t0}
         notices = [n for n in (notice, self.answerer_notice, final.notice) if n]
         final.notice = " ".join(dict.fromkeys(notices)) or None
-        if not stream:
-            yield final.text
         yield final
 
     def _clean_question(self, question: str) -> tuple[str, str | None]:

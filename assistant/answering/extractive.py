@@ -44,6 +44,8 @@ class _Candidate:
     score: float = 0.0
     cosine: float = 0.0
     coverage: float = 0.0
+    vector: np.ndarray | None = None  # kept from scoring for the redundancy check
+
 
 
 class ExtractiveAnswerer:
@@ -114,7 +116,8 @@ class ExtractiveAnswerer:
         n = len(candidates)
         idf = {t: math.log(1 + (n + 1) / (df[t] + 0.5)) for t in q_terms}
         total = sum(idf.values()) or 1.0
-        for c, cos, st in zip(candidates, cosines, sentence_terms, strict=True):
+        for c, vec, cos, st in zip(candidates, vectors[1:], cosines, sentence_terms, strict=True):
+            c.vector = vec
             c.cosine = float(cos)
             c.coverage = sum(idf[t] for t in q_terms if t in st) / total
             bonus = 0.0
@@ -129,7 +132,7 @@ class ExtractiveAnswerer:
         ranked = sorted(candidates, key=lambda c: -c.score)
         floor = ranked[0].score - (0.15 if info.wants_list else 0.1)
         pool = [c for c in ranked if c.score >= floor]
-        vectors = self.embedder.embed([c.text for c in pool])
+        vectors = np.stack([c.vector for c in pool])  # type: ignore[arg-type]  # set by _score
         chosen: list[int] = []
         for i in range(len(pool)):
             if len(chosen) >= limit:

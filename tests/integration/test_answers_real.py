@@ -161,3 +161,9 @@ def test_huge_question_is_truncated_with_a_notice(real_assistant: Assistant) -> 
 def test_control_characters_are_ignored(real_assistant: Assistant) -> None:
     answer = real_assistant.ask("When was the\x00 Sichuan FTZ\x07 established?\x1b")
     assert "March 2017" in answer.text
+
+
+def test_truncation_notice_survives_an_early_abstention(real_assistant: Assistant) -> None:
+    answer = real_assistant.ask("四川自由贸易试验区 " * 400)
+    assert answer.abstained and answer.notice
+    assert "only the first" in answer.notice and "in English" in answer.notice
