@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from assistant.milvus_store import MilvusTarget, MilvusVectorStore
 from assistant.settings import StoreSettings
 from assistant.store import ChunkRecord, FaissVectorStore
+from assistant.store.milvus import MilvusTarget, MilvusVectorStore
 
 
 def _synthetic(n: int, dim: int, seed: int) -> np.ndarray:

@@ -13,8 +13,8 @@ from assistant.chunking import embed_text
 from assistant.embeddings import CachedEmbedder
 from assistant.errors import IndexIncompatibleError
 from assistant.indexing import ingest
-from assistant.milvus_store import MilvusTarget, MilvusVectorStore
 from assistant.store import ChunkRecord, FaissVectorStore, load_snapshot
+from assistant.store.milvus import MilvusTarget, MilvusVectorStore
 from tests.conftest import make_settings
 
 pytest.importorskip("pymilvus")

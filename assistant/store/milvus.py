@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import AssistantError, IndexIncompatibleError
+from ..errors import AssistantError, IndexIncompatibleError
 
 if TYPE_CHECKING:
-    from .settings import Settings, StoreSettings
-    from .store import ChunkRecord, IndexSnapshot
+    from ..settings import Settings, StoreSettings
+    from .records import ChunkRecord, IndexSnapshot
 
 SCHEMA_VERSION = "1"
 _PROP_SCHEMA = "bri.schema_version"
@@ -403,7 +403,7 @@ def _batches(items: Sequence[str], size: int) -> Iterator[list[str]]:
         yield list(items[lo : lo + size])
 
 
-# -- the pipeline's hooks (called from store.py) ---------------------------------------------
+# -- the pipeline's hooks (called from store/generations.py) ----------------------------------
 
 
 def open_from_manifest(

@@ -1,0 +1,149 @@
+"""FAISS vectors: exact search for small corpora, IVF or HNSW beyond ``store.hnsw_threshold``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from ..settings import StoreSettings
+
+# A query-sized search runs on one OpenMP thread: beside torch's spinning threads, FAISS's two
+# threads made a 20k-vector exact search take 9-16 ms at p50 instead of 1.05 ms (bench/).
+_SMALL_BATCH = 8
+
+
+class FaissVectorStore:
+    """Positional FAISS index: exact (flat) up to ``store.hnsw_threshold`` vectors, then IVF
+    (or HNSW), with parameters chosen by the benchmark in bench/README.md.
+
+    >>> store = FaissVectorStore.build(vectors, StoreSettings())
+    >>> scores, rows = store.search(query_vectors, k=10)
+    """
+
+    def __init__(self, index: faiss.Index) -> None:
+        self.index = index
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, settings: StoreSettings | None = None) -> FaissVectorStore:
+        settings = settings or StoreSettings()
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        n, dim = vectors.shape
+        index: faiss.Index
+        if n <= settings.hnsw_threshold:
+            index = faiss.IndexFlatIP(dim)
+        elif settings.ann == "hnsw":
+            index = faiss.IndexHNSWFlat(dim, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = 80
+            index.hnsw.efSearch = settings.hnsw_ef_search
+        else:
+            index = _trained_ivf(vectors, ivf_lists(n, settings), settings.ivf_nprobe)
+        if n:
+            index.add(vectors)
+        return cls(index)
+
+    @property
+    def size(self) -> int:
+        return int(self.index.ntotal)
+
+    @property
+    def dimension(self) -> int:
+        return int(self.index.d)
+
+    @property
+    def kind(self) -> str:
+        if isinstance(self.index, faiss.IndexHNSW):
+            return "hnsw"
+        return "ivf" if isinstance(self.index, faiss.IndexIVF) else "flat"
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        k = min(k, self.size)
+        if k <= 0:
+            return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
+        with _faiss_threads(1 if len(queries) <= _SMALL_BATCH else None):
+            scores, ids = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        return scores, ids
+
+    def vectors(self, positions: np.ndarray | None = None) -> np.ndarray:
+        if positions is None:
+            if self.size == 0:
+                return np.zeros((0, self.dimension), dtype=np.float32)
+            return self.index.reconstruct_n(0, self.size)
+        keys = np.ascontiguousarray(positions, dtype=np.int64)
+        if len(keys) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self.index.reconstruct_batch(keys)  # one C++ call, not a Python loop
+
+    def extended(self, vectors: np.ndarray, settings: StoreSettings) -> FaissVectorStore:
+        """A new store holding this one's rows then ``vectors``; this one is left untouched.
+
+        When the index type the settings pick for the new size is this one's, the index is
+        copied and the new rows added (an IVF keeps its trained lists); otherwise it is built
+        again, so a corpus that outgrows exact search moves to an approximate index.
+        """
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if self._fits(self.size + len(vectors), settings):
+            index = faiss.clone_index(self.index)
+            if len(vectors):
+                index.add(vectors)
+            return FaissVectorStore(index)
+        return FaissVectorStore.build(np.vstack([self.vectors(), vectors]), settings)
+
+    def _fits(self, n: int, settings: StoreSettings) -> bool:
+        if n <= settings.hnsw_threshold:
+            return self.kind == "flat"
+        if settings.ann == "hnsw":
+            return self.kind == "hnsw"
+        return self.kind == "ivf" and int(getattr(self.index, "nlist", 0)) == ivf_lists(n, settings)
+
+    def describe(self, index_dir: Path) -> dict[str, Any]:
+        """The manifest's ``store`` entry."""
+        return {"backend": "faiss", "file": "vectors.faiss", "index": self.kind}
+
+    def save(self, path: Path) -> None:
+        faiss.write_index(self.index, str(path))
+
+    @classmethod
+    def load(cls, path: Path) -> FaissVectorStore:
+        index = faiss.read_index(str(path))
+        if isinstance(index, faiss.IndexIVF) and index.direct_map.type == 0:
+            index.make_direct_map()  # an IVF written elsewhere: rows must be reconstructible
+        return cls(index)
+
+
+@contextmanager
+def _faiss_threads(n: int | None) -> Iterator[None]:
+    """OpenMP threads for FAISS calls made from this thread (None: leave as is)."""
+    before = faiss.omp_get_max_threads()
+    if n is None or n == before:
+        yield
+        return
+    faiss.omp_set_num_threads(n)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
+def ivf_lists(n: int, settings: StoreSettings) -> int:
+    """IVF list count: the power of two nearest sqrt(n) (1024 at 1M), unless set."""
+    if settings.ivf_nlist:
+        return settings.ivf_nlist
+    return int(2 ** round(math.log2(max(n, 1) ** 0.5)))
+
+
+def _trained_ivf(vectors: np.ndarray, nlist: int, nprobe: int) -> faiss.IndexIVFFlat:
+    """An empty IVF whose centroids are trained on a fixed-seed sample (50 per list)."""
+    dim = vectors.shape[1]
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    sample = min(len(vectors), nlist * 50)
+    rows = np.random.default_rng(0).choice(len(vectors), sample, replace=False)
+    index.train(vectors[np.sort(rows)])
+    index.nprobe = nprobe
+    index.make_direct_map()  # lets MMR and incremental ingest read rows back
+    return index

@@ -1,0 +1,101 @@
+"""What an index generation holds: paper and chunk records, the snapshot, the store protocols.
+
+Every other store module and the retriever speak these types; none of them imports a backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+FORMAT_VERSION = 1
+LEXICAL_DIR = "bm25"  # the keyword index inside a generation folder (optional: rebuilt if absent)
+
+
+@dataclass
+class DocRecord:
+    """Everything kept about one indexed (or aliased) paper."""
+
+    doc_id: str
+    path: str
+    title: str
+    content_hash: str
+    kind: str = "txt"
+    authors: list[str] = field(default_factory=list)
+    affiliation: str = ""
+    year: int | None = None
+    clean_text: str = ""
+    sections: list[list[Any]] = field(default_factory=list)  # [title, start, end]
+    segments: list[list[int]] = field(default_factory=list)  # [clean_start, raw_start, length]
+    references_raw_start: int | None = None
+    minhash: list[int] = field(default_factory=list)
+    quality: float = 0.0  # prefers the cleaner rendering as canonical
+    alias_of: str | None = None  # set for a duplicate rendering: not indexed itself
+    aliases: list[str] = field(default_factory=list)
+    version_group: str | None = None
+    version: str | None = None  # "earlier" | "revised" as the catalog states
+    chunk_count: int = 0
+    tokens: int = 0
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    chunk_id: str
+    doc_id: str
+    ordinal: int
+    section: str
+    text: str
+    start: int
+    end: int
+    tokens: int
+
+
+class VectorStore(Protocol):
+    """What retrieval and ingest need from a vector index: FAISS here, a server-side store
+    (a vector database) elsewhere. Row ``i`` is chunk ``i`` of the snapshot; vectors are
+    L2-normalised, so scores are inner products. Retrieval uses only ``search``, ``vectors``
+    and ``size``; ``make_vector_store`` (ingest) and ``_open_store`` (load) pick the backend.
+    """
+
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def vectors(self, positions: np.ndarray | None = None) -> np.ndarray: ...
+
+    def describe(self, index_dir: Path) -> dict[str, Any]: ...
+
+
+class LexicalIndex(Protocol):
+    """A keyword index saved inside the generation folder beside the vectors (see retrieval)."""
+
+    size: int
+
+    def save(self, path: Path) -> None: ...
+
+
+@dataclass
+class IndexSnapshot:
+    """One loaded generation: immutable once built; ingest makes a new one.
+
+    ``lexical`` is the keyword index: built by ingest and saved with the generation, or
+    loaded (memory-mapped) from it by the retriever on first use.
+    """
+
+    manifest: dict[str, Any]
+    documents: dict[str, DocRecord]
+    chunks: list[ChunkRecord]
+    store: VectorStore
+    path: Path | None = None
+    lexical: LexicalIndex | None = None
+
+    @property
+    def indexed_documents(self) -> list[DocRecord]:
+        return [d for d in self.documents.values() if d.alias_of is None]
