@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .answering.base import AnswerContext, Answerer, abstention
 from .answering.factory import make_answerer
@@ -20,10 +21,20 @@ from .chat import History, normalise_history, resolve_followup
 from .doc_hints import named_documents
 from .embeddings import CachedEmbedder, Embedder, SentenceTransformerEmbedder
 from .errors import IndexIncompatibleError, IndexMissingError, QuestionError
-from .indexing import IndexStatus, Ingestor, IngestReport, Progress, index_status
+from .indexing import Ingestor, IngestReport, Progress
+from .papers import (
+    IndexInfo,
+    IndexStatus,
+    UploadResult,
+    add_upload,
+    index_info,
+    index_status,
+    resolve_paper,
+)
 from .retrieval import Retriever
 from .settings import RetrievalMode, Settings
 from .store import DocRecord, IndexSnapshot, load_snapshot
+from .store.generations import live_generation
 from .types import Answer, Passage
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -71,12 +82,7 @@ class Assistant:
             )
         try:
             snapshot = load_snapshot(settings.paths.index_dir, settings.store)
-            if snapshot.manifest.get("embedding", {}).get("model") != embedder.name:
-                raise IndexIncompatibleError(
-                    f"index at {settings.paths.index_dir} was built with "
-                    f"{snapshot.manifest.get('embedding', {}).get('model')}, settings use "
-                    f"{embedder.name}: run `assistant ingest --rebuild`"
-                )
+            _check_model(snapshot, embedder, settings)
         except IndexMissingError:
             if not build:
                 raise
@@ -105,36 +111,80 @@ class Assistant:
         return self._state.snapshot
 
     def status(self) -> IndexStatus:
-        """Is the index in step with the corpus folder and the settings?"""
+        """Is the index in step with its papers' files and the settings?"""
         return index_status(self._state.snapshot, self.settings, self.embedder.name)
+
+    def info(self) -> IndexInfo:
+        """The index and every paper in it, with its source and whether its file changed."""
+        return index_info(self._state.snapshot, self.settings, self.embedder.name)
+
+    @property
+    def notice(self) -> str | None:
+        """Set when the live generation was unreadable and an older complete one was loaded."""
+        return self._state.snapshot.notice
 
     def documents(self) -> list[DocRecord]:
         return sorted(self._state.snapshot.documents.values(), key=lambda d: d.doc_id)
 
+    def refresh(self) -> bool:
+        """Swap in the generation another process made live since this one loaded (no lock:
+        readers never wait for writers). True when something changed."""
+        current = self._state.snapshot.path
+        live = live_generation(self.settings.paths.index_dir)
+        if live is None or (current is not None and current.name == live):
+            return False
+        snapshot = load_snapshot(self.settings.paths.index_dir, self.settings.store)
+        _check_model(snapshot, self.embedder, self.settings)
+        self._swap(snapshot)
+        return True
+
     def add_documents(
-        self, paths: Sequence[Path], progress: Progress | None = None
+        self,
+        paths: Sequence[Path],
+        progress: Progress | None = None,
+        notify: Callable[[str], None] | None = None,
     ) -> IngestReport:
-        """Index new papers incrementally; they are searchable as soon as this returns."""
+        """Index papers (files or folders) incrementally on top of the newest generation on
+        disk; they are searchable as soon as this returns."""
+        return self._write(progress, notify, paths=list(paths))
+
+    def add_upload(self, name: str, data: bytes, progress: Progress | None = None) -> UploadResult:
+        """Save an uploaded paper in the uploads folder and index it; say what happened."""
+        return add_upload(self, name, data, progress)
+
+    def remove(
+        self, targets: Sequence[str | Path], notify: Callable[[str], None] | None = None
+    ) -> IngestReport:
+        """Drop papers from the index by id or by the path they were ingested from."""
+        latest = load_snapshot(self.settings.paths.index_dir, self.settings.store)
+        ids = [resolve_paper(t, latest.documents.values()) for t in targets]
+        return self._write(None, notify, paths=[], remove=ids)
+
+    def reindex(
+        self,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+        notify: Callable[[str], None] | None = None,
+    ) -> IngestReport:
+        """Re-sync the bundled corpus; papers given by path or upload are kept (and re-embedded
+        on ``rebuild``)."""
+        return self._write(progress, notify, rebuild=rebuild)
+
+    def _write(
+        self, progress: Progress | None, notify: Callable[[str], None] | None, **run: Any
+    ) -> IngestReport:
         with self._ingest_lock:
-            snapshot, report = Ingestor(self.settings, self.embedder, progress).run(
-                list(paths), base=self._state.snapshot
-            )
-            state = self._make_state(snapshot)
-            with self._lock:
-                self._state = state
+            ingestor = Ingestor(self.settings, self.embedder, progress, notify)
+            snapshot, report = ingestor.run(base=self._state.snapshot, **run)
+            self._swap(snapshot)
         return report
 
-    def reindex(self, rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
-        """Bring the index in step with the corpus folder."""
-        with self._ingest_lock:
-            base = None if rebuild else self._state.snapshot
-            snapshot, report = Ingestor(self.settings, self.embedder, progress).run(
-                rebuild=rebuild, base=base
-            )
-            state = self._make_state(snapshot)
-            with self._lock:
-                self._state = state
-        return report
+    def _swap(self, snapshot: IndexSnapshot) -> None:
+        if snapshot is self._state.snapshot:
+            return
+        state = self._make_state(snapshot)
+        with self._lock:
+            self._state = state
 
     # -- questions ---------------------------------------------------------------------
 
@@ -221,3 +271,16 @@ class Assistant:
                 f"only the first {len(cut):,} were used.",
             )
         return text, None
+
+
+def _check_model(snapshot: IndexSnapshot, embedder: Embedder, settings: Settings) -> None:
+    """The index must hold vectors of this model and dimension; else one line with the fix."""
+    m = snapshot.manifest
+    if m is None:
+        return
+    if m.embedding.model != embedder.name or m.embedding.dimension != embedder.dimension:
+        raise IndexIncompatibleError(
+            f"index at {settings.paths.index_dir} holds {m.embedding.dimension}-d vectors of "
+            f"{m.embedding.model}, settings use {embedder.dimension}-d {embedder.name}: run "
+            "`assistant ingest --rebuild` (papers given by path or upload are kept)"
+        )

@@ -27,6 +27,18 @@ class IndexIncompatibleError(AssistantError):
     """The index was built with another embedding model or format: it must be rebuilt."""
 
 
+class IndexWriteError(AssistantError):
+    """The index folder cannot be written (permissions, full disk, read-only volume)."""
+
+
+class ConfigError(AssistantError):
+    """A setting, ``assistant.toml`` or ``corpus/catalog.toml`` is invalid."""
+
+
+class PaperNotFoundError(AssistantError):
+    """``remove`` was given an id or path that names no indexed paper."""
+
+
 class QuestionError(AssistantError):
     """The question cannot be answered as given (empty, nothing searchable)."""
 

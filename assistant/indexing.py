@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import statistics
 import time
+import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,12 +19,27 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import Chunker, embed_text
-from .corpus.catalog import guess_title, load_catalog
+from .corpus.catalog import CatalogEntry, guess_title, load_catalog
 from .corpus.cleaning import clean_text
 from .corpus.dedup import from_hashvalues, relate, signature
-from .corpus.loading import SUPPORTED, RawDocument, load_document
+from .corpus.loading import RawDocument, load_document
 from .embeddings import Embedder
-from .errors import AssistantError, DocumentError, IndexIncompatibleError, IndexMissingError
+from .errors import (
+    ConfigError,
+    DocumentError,
+    IndexIncompatibleError,
+    IndexMissingError,
+    IndexWriteError,
+)
+from .papers import (
+    IndexStatus,
+    bundled_files,
+    corpus_files,
+    expand,
+    index_status,
+    paper_id,
+    source_of,
+)
 from .retrieval import BM25Index
 from .settings import Settings
 from .store import (
@@ -36,6 +52,10 @@ from .store import (
     make_vector_store,
     save_snapshot,
 )
+from .store.generations import live_generation, load_records, make_live, writer_lock
+from .store.records import PaperSource
+
+__all__ = ["IndexStatus", "IngestReport", "Ingestor", "corpus_files", "index_status", "ingest"]
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -61,137 +81,88 @@ class IngestReport:
         return asdict(self)
 
 
-@dataclass
-class IndexStatus:
-    exists: bool
-    stale: bool = False
-    reasons: list[str] = field(default_factory=list)
-    fix: str = "assistant ingest"
-
-    @property
-    def message(self) -> str:
-        if not self.exists:
-            return "no index yet: run `assistant ingest` (the app builds it on first start)"
-        if not self.stale:
-            return "index is up to date"
-        return f"index is stale ({'; '.join(self.reasons)}): run `{self.fix}`"
-
-
-def corpus_files(corpus_dir: Path) -> list[Path]:
-    """Every paper under the corpus folder (uploads included), in a stable order."""
-    if not corpus_dir.is_dir():
-        return []
-    return sorted(
-        p
-        for p in corpus_dir.rglob("*")
-        if p.is_file() and p.suffix.lower() in SUPPORTED and not p.name.startswith(".")
-    )
-
-
-def index_status(
-    snapshot: IndexSnapshot | None, settings: Settings, embedder_name: str
-) -> IndexStatus:
-    """Compare an index with the corpus folder and the settings; say what changed."""
-    if snapshot is None:
-        return IndexStatus(exists=False)
-    reasons: list[str] = []
-    manifest = snapshot.manifest
-    if manifest.get("embedding", {}).get("model") != embedder_name:
-        reasons.append(f"built with embedding model {manifest.get('embedding', {}).get('model')}")
-    if manifest.get("chunking", {}).get("fingerprint") != settings.chunking.fingerprint():
-        reasons.append("chunking settings changed")
-    if _backend(manifest) != settings.store.backend:
-        reasons.append(f"vectors in {_backend(manifest)}, settings say {settings.store.backend}")
-    indexed = manifest.get("files", {})
-    on_disk = {p.name: p for p in corpus_files(settings.paths.corpus_dir)}
-    new = sorted(set(on_disk) - set(indexed))
-    gone = sorted(d for d in indexed if d not in on_disk and _from_corpus(snapshot, d, settings))
-    changed = sorted(
-        name
-        for name, path in on_disk.items()
-        if name in indexed and _file_hash(path) != indexed[name]
-    )
-    for label, names in (("new", new), ("removed", gone), ("changed", changed)):
-        if names:
-            reasons.append(f"{label} in corpus: {', '.join(names[:5])}")
-    fix = (
-        "assistant ingest --rebuild"
-        if reasons[:1] and "model" in reasons[0]
-        else "assistant ingest"
-    )
-    return IndexStatus(exists=True, stale=bool(reasons), reasons=reasons, fix=fix)
-
-
-def _backend(manifest: dict[str, object]) -> str:
-    store = manifest.get("store")
-    return str(store.get("backend", "faiss")) if isinstance(store, dict) else "faiss"
-
-
-def _from_corpus(snapshot: IndexSnapshot, doc_id: str, settings: Settings) -> bool:
-    doc = snapshot.documents.get(doc_id)
-    if doc is None:
-        return False
-    try:
-        Path(doc.path).resolve().relative_to(settings.paths.corpus_dir.resolve())
-    except ValueError:
-        return False
-    return True
-
-
-def _file_hash(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 class Ingestor:
-    """Runs one ingest: load, clean, relate, chunk, embed, save."""
+    """Runs one ingest under the writer lock: read base, load, clean, relate, chunk, embed, save.
 
-    def __init__(self, settings: Settings, embedder: Embedder, progress: Progress | None = None):
+    >>> snapshot, report = Ingestor(settings, embedder).run([Path("notes/")])
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        progress: Progress | None = None,
+        notify: Callable[[str], None] | None = None,
+    ):
         self.settings = settings
         self.embedder = embedder
         self.progress = progress or (lambda stage, done, total: None)
+        self.notify = notify
         self.chunker = Chunker(
             settings.chunking, embedder.count_wordpieces, embedder.max_seq_length
         )
-        self.catalog = load_catalog(settings.paths.corpus_dir)
+        self.catalog = _catalog(settings.paths.corpus_dir)
 
     def run(
         self,
         paths: Iterable[Path] | None = None,
         rebuild: bool = False,
         base: IndexSnapshot | None = None,
+        remove: Iterable[str] = (),
+    ) -> tuple[IndexSnapshot, IngestReport]:
+        """Sync the bundled corpus (``paths`` None), or add ``paths`` (files or folders);
+        drop the papers named in ``remove``. ``base`` is reused when it is still the live
+        generation; otherwise the newest one on disk is read under the lock."""
+        index_dir = self.settings.paths.index_dir
+        try:
+            with writer_lock(index_dir, self.notify):
+                return self._run(paths, rebuild, base, list(remove))
+        except PermissionError as e:
+            raise IndexWriteError(
+                f"cannot write the index at {index_dir} ({e.strerror}): check its permissions "
+                "or point ASSISTANT_PATHS__INDEX_DIR at a folder you can write"
+            ) from e
+
+    def _run(
+        self,
+        paths: Iterable[Path] | None,
+        rebuild: bool,
+        base: IndexSnapshot | None,
+        remove: list[str],
     ) -> tuple[IndexSnapshot, IngestReport]:
         started = time.perf_counter()
         report = IngestReport()
-        sync = paths is None  # a full sync also drops documents whose files are gone
-        files = corpus_files(self.settings.paths.corpus_dir) if paths is None else list(paths)
-        old = self._base(base, rebuild)
-        docs = {k: DocRecord(**asdict(v)) for k, v in old.documents.items()}
-        if sync:
-            present = {p.name for p in files}
-            for doc_id in [d for d in docs if d not in present]:
-                docs.pop(doc_id)
-                report.removed.append(doc_id)
+        old = self._base(base)
+        records = old.documents if old is not None else load_records(self.settings.paths.index_dir)
+        compatible = old is not None and not rebuild and self._compatible(old)
+        start = old if compatible and old is not None else empty_snapshot(self.embedder.dimension)
+        docs = {k: DocRecord(**asdict(v)) for k, v in records.items()}
+        self._remove(docs, remove, report)
+        files: list[tuple[Path, PaperSource]] = []
+        if paths is None or rebuild:
+            files += self._sync_files(docs, report)
+        files += [(p, source_of(p, self.settings)) for p in expand(paths or [])]
         fresh: dict[str, list[ChunkRecord]] = {}
+        if not compatible:  # new model, chunking or damaged vectors: re-embed every kept paper
+            fresh = {d.doc_id: [] for d in docs.values() if d.alias_of is None}
         for orphan in [d for d in docs.values() if d.alias_of and d.alias_of not in docs]:
             orphan.alias_of = None  # its canonical copy is gone: index the alias itself
             fresh[orphan.doc_id] = []
-        for n, path in enumerate(files):
+        for n, (path, source) in enumerate(files):
             self.progress("reading", n, len(files))
-            self._ingest_file(Path(path), docs, fresh, report)
+            self._ingest_file(path, source, docs, fresh, report, force=not compatible)
         self.progress("reading", len(files), len(files))
         self._resolve_aliases(docs, fresh, report)
-        same_store = _backend(old.manifest) == self.settings.store.backend
-        if not (fresh or report.removed) and old.path is not None and same_store:
-            # nothing changed: keep the live generation as it is
+        if not (fresh or report.removed) and compatible and old is not None:
+            if old.notice:  # recovered from an older generation: make it the live one again
+                make_live(old, self.settings.paths.index_dir)
             report.documents = len(old.indexed_documents)
             report.chunks = len(old.chunks)
             report.tokens = sum(c.tokens for c in old.chunks)
             report.index_path = str(old.path)
             report.seconds = round(time.perf_counter() - started, 3)
             return old, report
-        snapshot = self._assemble(old, docs, fresh, report)
+        snapshot = self._assemble(start, docs, fresh, report)
         path = save_snapshot(
             snapshot, self.settings.paths.index_dir, self.settings.store.keep_generations
         )
@@ -199,67 +170,102 @@ class Ingestor:
         report.seconds = round(time.perf_counter() - started, 3)
         return snapshot, report
 
-    def _base(self, base: IndexSnapshot | None, rebuild: bool) -> IndexSnapshot:
-        if rebuild:
-            return empty_snapshot(self.embedder.dimension)
-        if base is not None:
-            return base
+    def _base(self, base: IndexSnapshot | None) -> IndexSnapshot | None:
+        """The newest generation on disk (another process may have written one since ``base``)."""
+        index_dir = self.settings.paths.index_dir
+        if base is not None and base.path is not None and base.notice is None:
+            if live_generation(index_dir) == base.path.name:
+                return base
         try:
-            snap = load_snapshot(self.settings.paths.index_dir, self.settings.store)
-        except IndexMissingError:
-            return empty_snapshot(self.embedder.dimension)
-        except IndexIncompatibleError:
-            return empty_snapshot(self.embedder.dimension)
-        same_model = snap.manifest.get("embedding", {}).get("model") == self.embedder.name
-        same_chunks = snap.manifest.get("chunking", {}).get("fingerprint") == (
-            self.settings.chunking.fingerprint()
+            snap = load_snapshot(index_dir, self.settings.store)
+        except (IndexMissingError, IndexIncompatibleError):
+            return None
+        if snap.notice and self.notify is not None:
+            self.notify(snap.notice)
+        return snap
+
+    def _compatible(self, snap: IndexSnapshot) -> bool:
+        m = snap.manifest
+        return (
+            m is not None
+            and m.embedding.model == self.embedder.name
+            and m.embedding.dimension == self.embedder.dimension
+            and m.fingerprint == self.settings.chunking.fingerprint()
         )
-        return snap if same_model and same_chunks else empty_snapshot(self.embedder.dimension)
+
+    def _sync_files(
+        self, docs: dict[str, DocRecord], report: IngestReport
+    ) -> list[tuple[Path, PaperSource]]:
+        """The bundled corpus (its removed papers dropped) and every other paper's file that
+        still exists (refreshed when it changed; a missing one keeps its record)."""
+        bundled = bundled_files(self.settings)
+        present = {paper_id(p, "corpus", self.settings) for p in bundled}
+        for doc_id in [k for k, d in docs.items() if d.source == "corpus" and k not in present]:
+            docs.pop(doc_id)
+            report.removed.append(doc_id)
+        others = [
+            (Path(d.path), d.source)
+            for d in docs.values()
+            if d.source != "corpus" and Path(d.path).is_file()
+        ]
+        return [(p, "corpus") for p in bundled] + others
+
+    def _remove(self, docs: dict[str, DocRecord], remove: list[str], report: IngestReport) -> None:
+        for doc_id in remove:
+            if docs.pop(doc_id, None) is not None:
+                report.removed.append(doc_id)
+        for d in docs.values():
+            d.aliases = [a for a in d.aliases if a in docs]
 
     def _ingest_file(
         self,
         path: Path,
+        source: PaperSource,
         docs: dict[str, DocRecord],
         fresh: dict[str, list[ChunkRecord]],
         report: IngestReport,
+        force: bool = False,
     ) -> None:
         try:
             raw = load_document(path, self.settings.corpus.max_file_mb)
         except DocumentError as e:
             report.errors[str(path)] = e.reason
             return
-        existing = docs.get(raw.doc_id)
-        if existing is not None and existing.content_hash == raw.content_hash:
-            report.unchanged.append(raw.doc_id)
+        doc_id = paper_id(path, source, self.settings)
+        existing = docs.get(doc_id)
+        if existing is not None and existing.content_hash == raw.content_hash and not force:
+            report.unchanged.append(doc_id)
             return
         twin = next(
-            (
-                d
-                for d in docs.values()
-                if d.content_hash == raw.content_hash and d.doc_id != raw.doc_id
-            ),
+            (d for d in docs.values() if d.content_hash == raw.content_hash and d.doc_id != doc_id),
             None,
         )
         if twin is not None:
             report.duplicates[str(path)] = twin.doc_id
             return
-        (report.updated if existing else report.added).append(raw.doc_id)
-        record = self._record(raw)
-        docs[raw.doc_id] = record
-        fresh[raw.doc_id] = []  # chunked after aliases are resolved
+        if existing is not None and existing.content_hash == raw.content_hash:
+            report.unchanged.append(doc_id)  # re-read for a rebuild, same file
+        else:
+            (report.updated if existing else report.added).append(doc_id)
+        record = self._record(raw, doc_id, source)
+        if existing is not None:
+            record.aliases = existing.aliases
+        docs[doc_id] = record
+        fresh[doc_id] = []  # chunked after aliases are resolved
 
-    def _record(self, raw: RawDocument) -> DocRecord:
+    def _record(self, raw: RawDocument, doc_id: str, source: PaperSource) -> DocRecord:
         clean = clean_text(raw.text)
-        entry = self.catalog.get(raw.doc_id)
+        entry = self.catalog.get(doc_id) if source == "corpus" else None
         widths = [len(line) for line in raw.text.splitlines() if line.strip()]
         return DocRecord(
-            doc_id=raw.doc_id,
-            path=str(raw.path),
+            doc_id=doc_id,
+            path=str(Path(raw.path).resolve()),
             title=entry.title if entry else guess_title(raw.doc_id, raw.text),
             authors=list(entry.authors) if entry else [],
             affiliation=entry.affiliation if entry else "",
             year=entry.year if entry else None,
             kind=raw.kind,
+            source=source,
             content_hash=raw.content_hash,
             clean_text=clean.text,
             sections=[[s.title, s.start, s.end] for s in clean.sections],
@@ -387,6 +393,19 @@ class Ingestor:
         return np.vstack(out)
 
 
+def _catalog(corpus_dir: Path) -> dict[str, CatalogEntry]:
+    """The corpus catalog; a broken ``catalog.toml`` is one line naming the file and the fix."""
+    try:
+        return load_catalog(corpus_dir)
+    except (tomllib.TOMLDecodeError, TypeError, ValueError, AttributeError) as e:
+        raise ConfigError(
+            f"{Path(corpus_dir) / 'catalog.toml'} is invalid ({type(e).__name__}: {e}): "
+            "fix the entry or remove the file"
+        ) from e
+    except OSError as e:
+        raise ConfigError(f"cannot read {Path(corpus_dir) / 'catalog.toml'}: {e}") from e
+
+
 def _encoded(embedder: Embedder) -> int:
     inner = getattr(embedder, "inner", embedder)
     return int(getattr(inner, "calls", 0))
@@ -398,8 +417,11 @@ def ingest(
     embedder: Embedder | None = None,
     progress: Progress | None = None,
     rebuild: bool = False,
+    remove: Iterable[str] = (),
+    notify: Callable[[str], None] | None = None,
 ) -> IngestReport:
-    """Build or update the index from ``paths`` (default: the whole corpus folder)."""
+    """Build or update the index: sync the bundled corpus (no ``paths``), or add ``paths``
+    (files or folders, searched recursively); drop the papers with the ids in ``remove``."""
     from .embeddings import CachedEmbedder, SentenceTransformerEmbedder
 
     settings = settings or Settings()
@@ -411,7 +433,11 @@ def ingest(
             inner = RayEmbedder(settings.embedding)
         embedder = CachedEmbedder(inner, settings.paths.cache_dir)
     try:
-        _, report = Ingestor(settings, embedder, progress).run(paths, rebuild=rebuild)
+        _, report = Ingestor(settings, embedder, progress, notify).run(
+            paths, rebuild=rebuild, remove=remove
+        )
     except OSError as e:
-        raise AssistantError(f"could not write the index at {settings.paths.index_dir}: {e}") from e
+        raise IndexWriteError(
+            f"could not write the index at {settings.paths.index_dir}: {e}"
+        ) from e
     return report

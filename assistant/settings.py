@@ -96,7 +96,7 @@ class StoreSettings(_Group):
     ivf_nprobe: int = Field(32, ge=1, description="IVF lists scanned per query (recall knob).")
     hnsw_m: int = Field(32, description="HNSW graph degree.")
     hnsw_ef_search: int = Field(128, description="HNSW search breadth.")
-    keep_generations: int = Field(2, ge=1, description="Old index generations kept on disk.")
+    keep_generations: int = Field(3, ge=1, description="Old index generations kept on disk.")
     backend: Literal["faiss", "milvus"] = Field(
         "faiss", description="faiss (a file per generation) or milvus (a shared collection)."
     )

@@ -17,7 +17,7 @@ from ..core import Assistant
 from ..embeddings import CachedEmbedder, Embedder
 from ..retrieval import BM25Index
 from ..settings import Settings, StoreSettings
-from ..store import FaissVectorStore, IndexSnapshot, make_manifest, save_snapshot
+from ..store import FaissVectorStore, IndexSnapshot, Manifest, make_manifest, save_snapshot
 from ._measure import latencies, peak_rss_mb, percentiles, rss_mb, timed
 from .ingestion import make_model
 from .latency import query_latencies
@@ -247,7 +247,7 @@ def _persist(snapshot: IndexSnapshot, index_dir: Path) -> dict[str, Any]:
 
 def _manifest(
     model: Embedder, settings: Settings, documents: dict[str, Any], n: int, kind: str
-) -> dict[str, Any]:
+) -> Manifest:
     return make_manifest(
         embedder_name=model.name,
         dimension=model.dimension,

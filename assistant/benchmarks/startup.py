@@ -48,7 +48,7 @@ def bench_startup(
         first_ask_s=round(first.seconds, 3),
         ready_s=round(load.seconds + first.seconds, 3),
         chunks=len(bot.snapshot.chunks),
-        index_type=bot.snapshot.manifest.get("index_type"),
+        index_type=bot.snapshot.manifest.index_type if bot.snapshot.manifest else None,
     )
     out["search"] = query_latencies(bot, model, asked[: -(repeats + 1)], queries)
     out["peak_rss_mb"] = peak_rss_mb()

@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DocumentError
 
 SUPPORTED = (".txt", ".md", ".pdf")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")  # C0 controls but \t \n \r \f
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
@@ -73,7 +75,7 @@ def load_bytes(
 
 
 def _plain_text(where: Path, data: bytes) -> str:
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data:
         raise DocumentError(where, "binary data, not text: is it a PDF or Word file renamed?")
     try:
         text = data.decode("utf-8-sig")
@@ -81,10 +83,12 @@ def _plain_text(where: Path, data: bytes) -> str:
         raise DocumentError(
             where, f"not UTF-8 text (byte {e.start}): re-save the file as UTF-8"
         ) from e
-    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
-    if controls > 0.05 * min(len(text), 8192):
+    controls = len(_CONTROL.findall(text))  # the whole file: binary can follow clean text
+    if controls > 0.05 * max(len(text), 1):
         raise DocumentError(where, "binary data, not text: too many control characters")
-    return text
+    # A few stray control bytes (terminal colour codes, say) become spaces, one for one, so
+    # character offsets into the file stay exact and nothing reaches a terminal raw.
+    return _CONTROL.sub(" ", text) if controls else text
 
 
 def _pdf_text(where: Path, data: bytes) -> tuple[str, int]:

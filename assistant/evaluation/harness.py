@@ -615,9 +615,9 @@ def _make_report(
         },
         index={
             "path": str(bot.snapshot.path),
-            "model": manifest.get("embedding", {}).get("model"),
-            "chunks": manifest.get("chunk_count"),
-            "built_at": manifest.get("built_at"),
+            "model": manifest.embedding.model if manifest else None,
+            "chunks": manifest.chunk_count if manifest else None,
+            "built_at": manifest.built_at if manifest else None,
         },
         runs=runs,
         calibration=calibration,

@@ -8,10 +8,12 @@ index in a generation.
 from .faiss_store import FaissVectorStore, ivf_lists
 from .generations import (
     empty_snapshot,
+    load_records,
     load_snapshot,
     make_manifest,
     make_vector_store,
     save_snapshot,
+    writer_lock,
 )
 from .records import (
     FORMAT_VERSION,
@@ -20,6 +22,8 @@ from .records import (
     DocRecord,
     IndexSnapshot,
     LexicalIndex,
+    Manifest,
+    PaperSource,
     VectorStore,
 )
 
@@ -31,11 +35,15 @@ __all__ = [
     "FaissVectorStore",
     "IndexSnapshot",
     "LexicalIndex",
+    "Manifest",
+    "PaperSource",
     "VectorStore",
     "empty_snapshot",
     "ivf_lists",
+    "load_records",
     "load_snapshot",
     "make_manifest",
     "make_vector_store",
     "save_snapshot",
+    "writer_lock",
 ]

@@ -1,4 +1,4 @@
-"""The index on disk: FAISS vectors plus JSON metadata, written atomically, checked on load.
+"""Index generations on disk: written atomically by one writer at a time, loaded by anyone.
 
 Layout: ``index/CURRENT`` names the live generation folder ``index/gen-*/`` holding
 ``manifest.json``, ``documents.json``, ``chunks.jsonl``, ``vectors.faiss`` and ``bm25/`` (the
@@ -6,6 +6,11 @@ keyword index as bm25s writes it: JSON and ``.npy``, loaded memory-mapped). A sa
 whole new generation to a temporary folder, fsyncs it, renames it, then atomically replaces
 ``CURRENT``; a crash at any point leaves the previous generation live and loadable. Nothing is
 pickled: a user may hand us an index folder.
+
+Writers (CLI, API, UI, in any process) take ``writer_lock`` around read-base → build → save, so
+two ingests never build from the same base and drop each other's papers. Readers take no lock:
+a generation never changes once ``CURRENT`` names it. When ``CURRENT`` is lost or names a
+damaged generation, the newest complete one loads instead and says so; nothing is rebuilt.
 """
 
 from __future__ import annotations
@@ -15,33 +20,66 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import faiss
 import numpy as np
+from filelock import FileLock, Timeout
+from pydantic import ValidationError
 
-from ..errors import IndexIncompatibleError, IndexMissingError
+from ..errors import IndexIncompatibleError, IndexMissingError, IndexWriteError
 from .bm25 import save_lexical
 from .faiss_store import FaissVectorStore
-from .files import atomic_write_text, fsync, fsync_path, write_json
+from .files import atomic_write_text, fsync, fsync_path, publish, write_json
 from .records import (
     FORMAT_VERSION,
     LEXICAL_DIR,
     ChunkRecord,
     DocRecord,
+    EmbeddingInfo,
     IndexSnapshot,
+    Manifest,
+    PaperEntry,
     VectorStore,
 )
 
 if TYPE_CHECKING:
     from ..settings import Settings, StoreSettings
 
+WRITER_LOCK = ".writer.lock"
+_REBUILD = "run `assistant ingest --rebuild` (papers given by path or upload are kept)"
+
+
+@contextmanager
+def writer_lock(index_dir: Path, notify: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the index's writer lock (across processes); say so when another writer has it."""
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(index_dir / WRITER_LOCK, mode=0o644)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if notify is not None:
+                notify("waiting for another ingest to finish…")
+            lock.acquire()
+    except OSError as e:
+        raise IndexWriteError(
+            f"cannot write the index at {index_dir} ({e.strerror or e}): check its permissions "
+            "or point ASSISTANT_PATHS__INDEX_DIR at a folder you can write"
+        ) from e
+    try:
+        yield
+    finally:
+        lock.release()
+
 
 def empty_snapshot(dimension: int) -> IndexSnapshot:
     """No documents yet; its store grows by ``extended`` like any other."""
-    return IndexSnapshot({}, {}, [], FaissVectorStore(faiss.IndexFlatIP(dimension)))
+    return IndexSnapshot(None, {}, [], FaissVectorStore(faiss.IndexFlatIP(dimension)))
 
 
 def make_manifest(
@@ -55,32 +93,39 @@ def make_manifest(
     chunk_count: int,
     index_kind: str,
     store_info: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> Manifest:
     from .. import __version__
 
-    return {
-        "format_version": FORMAT_VERSION,
-        "package_version": __version__,
-        "embedding": {
-            "model": embedder_name,
-            "dimension": dimension,
-            "max_seq_length": max_seq_length,
+    return Manifest(
+        format_version=FORMAT_VERSION,
+        package_version=__version__,
+        embedding=EmbeddingInfo(
+            model=embedder_name, dimension=dimension, max_seq_length=max_seq_length
+        ),
+        chunking={**chunking, "fingerprint": chunk_fingerprint},
+        papers={
+            d.doc_id: PaperEntry(content_hash=d.content_hash, source=d.source, path=d.path)
+            for d in documents.values()
         },
-        "chunking": {**chunking, "fingerprint": chunk_fingerprint},
-        "files": {d.doc_id: d.content_hash for d in documents.values()},
-        "chunk_count": chunk_count,
-        "index_type": index_kind,
-        "store": store_info or {"backend": "faiss", "file": "vectors.faiss"},
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
+        chunk_count=chunk_count,
+        index_type=index_kind,
+        store=store_info or {"backend": "faiss", "file": "vectors.faiss"},
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )
 
 
-def save_snapshot(snapshot: IndexSnapshot, index_dir: Path, keep: int = 2) -> Path:
-    """Write ``snapshot`` as a new generation and make it live, atomically."""
+def save_snapshot(snapshot: IndexSnapshot, index_dir: Path, keep: int = 3) -> Path:
+    """Write ``snapshot`` as a new generation and make it live, atomically.
+
+    Call it holding ``writer_lock``. Files are 0644 and folders 0755 whatever the umask of
+    ``mkdtemp``, so an index built by one user can be read by others.
+    """
+    if snapshot.manifest is None:
+        raise ValueError("a snapshot without a manifest cannot be saved")
     index_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-gen-", dir=index_dir))
     try:
-        write_json(tmp / "manifest.json", snapshot.manifest)
+        write_json(tmp / "manifest.json", snapshot.manifest.model_dump(mode="json"))
         write_json(tmp / "documents.json", {k: asdict(v) for k, v in snapshot.documents.items()})
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
             for c in snapshot.chunks:
@@ -89,48 +134,134 @@ def save_snapshot(snapshot: IndexSnapshot, index_dir: Path, keep: int = 2) -> Pa
         _save_vectors(snapshot.store, tmp)
         if snapshot.lexical is not None:
             save_lexical(snapshot.lexical, tmp / LEXICAL_DIR)
+        publish(tmp)
         fsync_path(tmp)
-        final = index_dir / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{tmp.name[-8:]}"
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"{time.time_ns() % 10**9:09d}"
+        final = index_dir / f"gen-{stamp}-{tmp.name[-8:]}"
         os.rename(tmp, final)
         atomic_write_text(index_dir / "CURRENT", final.name + "\n")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     snapshot.path = final
+    snapshot.notice = None
     _prune(index_dir, keep, final.name)
     return final
 
 
-def load_snapshot(index_dir: Path, settings: StoreSettings | None = None) -> IndexSnapshot:
-    """Load the live generation; raise with the fix when it is missing or unreadable.
+def make_live(snapshot: IndexSnapshot, index_dir: Path) -> None:
+    """Point ``CURRENT`` at an already complete generation (after a recovery)."""
+    if snapshot.path is not None:
+        atomic_write_text(index_dir / "CURRENT", snapshot.path.name + "\n")
+        snapshot.notice = None
 
-    The vector store is the one the manifest records; ``settings`` give a Milvus token/URI.
-    """
-    current = index_dir / "CURRENT"
-    if not current.is_file():
-        raise IndexMissingError(f"no index at {index_dir}: run `assistant ingest` to build it")
-    gen = index_dir / current.read_text(encoding="utf-8").strip()
+
+def live_generation(index_dir: Path) -> str | None:
+    """The folder name ``CURRENT`` points at, or None."""
     try:
-        manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
-        if manifest.get("format_version") != FORMAT_VERSION:
+        name = (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return name if name.startswith("gen-") and "/" not in name else None
+
+
+def generations(index_dir: Path) -> list[Path]:
+    """Complete generation folders, newest first (names sort by time of writing)."""
+    if not index_dir.is_dir():
+        return []
+    return sorted((p for p in index_dir.glob("gen-*") if p.is_dir()), reverse=True)
+
+
+def load_snapshot(index_dir: Path, settings: StoreSettings | None = None) -> IndexSnapshot:
+    """Load the live generation, else the newest complete one (with a notice saying so).
+
+    Raise with the fix when there is none. The vector store is the one the manifest records;
+    ``settings`` give a Milvus token/URI.
+    """
+    live = live_generation(index_dir)
+    gens = generations(index_dir)
+    if live is None and not gens:
+        raise IndexMissingError(f"no index at {index_dir}: run `assistant ingest` to build it")
+    first: IndexIncompatibleError | None = None
+    if live is not None:
+        try:
+            return _load_generation(index_dir / live, index_dir, settings)
+        except IndexIncompatibleError as e:
+            first = e
+    for gen in gens:
+        if gen.name == live:
+            continue
+        try:
+            snap = _load_generation(gen, index_dir, settings)
+        except IndexIncompatibleError as e:
+            first = first or e
+            continue
+        why = (
+            f"the live generation is unreadable ({first})"
+            if first is not None
+            else "index/CURRENT is missing"
+        )
+        snap.notice = (
+            f"{why}; loaded {gen.name}, the newest complete generation "
+            "(`assistant ingest` makes it live again)"
+        )
+        return snap
+    assert first is not None  # there was a live name or a generation, and none loaded
+    raise first
+
+
+def load_records(index_dir: Path) -> dict[str, DocRecord]:
+    """The paper records of the newest generation whose ``documents.json`` still reads.
+
+    A rebuild starts from these, so papers given by path or upload survive damaged vectors.
+    """
+    live = live_generation(index_dir)
+    ordered = [index_dir / live] if live else []
+    ordered += [g for g in generations(index_dir) if g.name != live]
+    for gen in ordered:
+        try:
+            raw = json.loads((gen / "documents.json").read_text(encoding="utf-8"))
+            return {k: DocRecord(**v) for k, v in raw.items()}
+        except (OSError, ValueError, TypeError, AttributeError):
+            continue
+    return {}
+
+
+def _load_generation(gen: Path, index_dir: Path, settings: StoreSettings | None) -> IndexSnapshot:
+    try:
+        raw = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
+        version = raw.get("format_version") if isinstance(raw, dict) else None
+        if version != FORMAT_VERSION:
             raise IndexIncompatibleError(
-                f"index at {index_dir} has format {manifest.get('format_version')}, this version "
-                f"reads {FORMAT_VERSION}: run `assistant ingest --rebuild`"
+                f"index at {gen} has format {version}, this version reads {FORMAT_VERSION}: "
+                f"{_REBUILD}"
             )
+        manifest = Manifest.model_validate(raw)
         docs_raw = json.loads((gen / "documents.json").read_text(encoding="utf-8"))
         documents = {k: DocRecord(**v) for k, v in docs_raw.items()}
         with open(gen / "chunks.jsonl", encoding="utf-8") as f:
             chunks = [ChunkRecord(**json.loads(line)) for line in f if line.strip()]
         store = _open_store(manifest, gen, index_dir, chunks, settings)
-    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as e:
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "manifest"
         raise IndexIncompatibleError(
-            f"index at {gen} is unreadable ({type(e).__name__}: {e}): "
-            "run `assistant ingest --rebuild`"
+            f"index manifest {gen / 'manifest.json'} is invalid at {where!r} "
+            f"({err['msg']}): {_REBUILD}"
         ) from e
-    if store.size != len(chunks):
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RuntimeError) as e:
         raise IndexIncompatibleError(
-            f"index at {gen} holds {store.size} vectors for {len(chunks)} chunks: "
-            "run `assistant ingest --rebuild`"
+            f"index at {gen} is unreadable ({type(e).__name__}: {str(e).strip()[:200]}): {_REBUILD}"
+        ) from e
+    dimension = getattr(store, "dimension", manifest.embedding.dimension)
+    if dimension != manifest.embedding.dimension:
+        raise IndexIncompatibleError(
+            f"index at {gen} holds {dimension}-d vectors but its manifest says "
+            f"{manifest.embedding.dimension}-d: {_REBUILD}"
+        )
+    if store.size != len(chunks) or manifest.chunk_count != len(chunks):
+        raise IndexIncompatibleError(
+            f"index at {gen} holds {store.size} vectors for {len(chunks)} chunks: {_REBUILD}"
         )
     return IndexSnapshot(manifest, documents, chunks, store, gen)
 
@@ -168,24 +299,30 @@ def _save_vectors(store: VectorStore, folder: Path) -> None:
 
 
 def _open_store(
-    manifest: dict[str, Any],
+    manifest: Manifest,
     gen: Path,
     index_dir: Path,
     chunks: list[ChunkRecord],
     settings: StoreSettings | None,
 ) -> VectorStore:
-    if manifest.get("store", {}).get("backend", "faiss") == "milvus":
+    if manifest.backend == "milvus":
         from .milvus import open_from_manifest
 
-        return open_from_manifest(manifest, index_dir, [c.chunk_id for c in chunks], settings)
+        return open_from_manifest(
+            manifest.model_dump(), index_dir, [c.chunk_id for c in chunks], settings
+        )
     return FaissVectorStore.load(gen / "vectors.faiss")
 
 
 def _prune(index_dir: Path, keep: int, live: str) -> None:
-    """Remove old generations beyond ``keep`` and temp folders of crashed writes."""
-    gens = sorted(p for p in index_dir.glob("gen-*") if p.is_dir())
-    for old in [g for g in gens if g.name != live][: max(0, len(gens) - keep)]:
+    """Keep the live generation and the newest others up to ``keep`` in all; drop temp
+    folders of crashed writes (an hour old: a writer holds the lock while it writes)."""
+    older = [g for g in generations(index_dir) if g.name != live]
+    for old in older[max(0, keep - 1) :]:
         shutil.rmtree(old, ignore_errors=True)
     for tmp in index_dir.glob(".tmp-gen-*"):
-        if time.time() - tmp.stat().st_mtime > 3600:
-            shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            if time.time() - tmp.stat().st_mtime > 3600:
+                shutil.rmtree(tmp, ignore_errors=True)
+        except OSError:
+            continue

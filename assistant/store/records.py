@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
-FORMAT_VERSION = 1
+# 2: papers are records with a source (corpus | path | upload) and a path-derived id
+FORMAT_VERSION = 2
+PaperSource = Literal["corpus", "path", "upload"]
 LEXICAL_DIR = "bm25"  # the keyword index inside a generation folder (optional: rebuilt if absent)
 
 
@@ -24,6 +27,7 @@ class DocRecord:
     title: str
     content_hash: str
     kind: str = "txt"
+    source: PaperSource = "corpus"  # how it came in: a plain ingest only re-syncs "corpus"
     authors: list[str] = field(default_factory=list)
     affiliation: str = ""
     year: int | None = None
@@ -81,6 +85,51 @@ class LexicalIndex(Protocol):
     def save(self, path: Path) -> None: ...
 
 
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EmbeddingInfo(_Model):
+    model: str = Field(min_length=1)
+    dimension: int = Field(gt=0)
+    max_seq_length: int = Field(0, ge=0)
+
+
+class PaperEntry(_Model):
+    """One paper as the manifest lists it: enough to check it against its file."""
+
+    content_hash: str
+    source: PaperSource
+    path: str
+
+
+class Manifest(_Model):
+    """``manifest.json``: what a generation was built from, validated whenever it is read.
+
+    A load compares it with the vectors (dimension, count) and the settings (model, chunking),
+    so every mismatch is found up front and reported as one line with the fix.
+    """
+
+    format_version: int
+    package_version: str = ""
+    embedding: EmbeddingInfo
+    chunking: dict[str, Any]
+    papers: dict[str, PaperEntry]
+    chunk_count: int = Field(ge=0)
+    index_type: str
+    store: dict[str, Any] = Field(default_factory=lambda: {"backend": "faiss"})
+    built_at: str
+
+    @property
+    def backend(self) -> str:
+        return str(self.store.get("backend", "faiss"))
+
+    @property
+    def fingerprint(self) -> str | None:
+        value = self.chunking.get("fingerprint")
+        return str(value) if value is not None else None
+
+
 @dataclass
 class IndexSnapshot:
     """One loaded generation: immutable once built; ingest makes a new one.
@@ -89,12 +138,13 @@ class IndexSnapshot:
     loaded (memory-mapped) from it by the retriever on first use.
     """
 
-    manifest: dict[str, Any]
+    manifest: Manifest | None  # None only for the empty snapshot a first ingest starts from
     documents: dict[str, DocRecord]
     chunks: list[ChunkRecord]
     store: VectorStore
     path: Path | None = None
     lexical: LexicalIndex | None = None
+    notice: str | None = None  # set when the live generation was unreadable and an older one loaded
 
     @property
     def indexed_documents(self) -> list[DocRecord]:

@@ -16,7 +16,7 @@ import pytest
 from assistant.embeddings import HashEmbedder
 from assistant.errors import IndexMissingError
 from assistant.indexing import Ingestor, index_status
-from assistant.store import load_snapshot
+from assistant.store import FORMAT_VERSION, load_snapshot
 from tests.conftest import REPO, make_settings
 from tests.pdfs import encrypted_pdf, text_pdf
 
@@ -33,10 +33,12 @@ def test_save_load_round_trip_with_manifest(tmp_path: Path, corpus_copy: Path) -
     loaded = load_snapshot(settings.paths.index_dir)
     assert len(loaded.chunks) == len(snap.chunks) == report.chunks == loaded.store.size
     m = loaded.manifest
-    assert m["embedding"] == {"model": "hash-64", "dimension": 64, "max_seq_length": 256}
-    assert m["chunking"]["fingerprint"] == settings.chunking.fingerprint()
-    assert set(m["files"]) == {p.name for p in corpus_copy.glob("*.txt")}
-    assert m["chunk_count"] == report.chunks and m["format_version"] == 1
+    assert m is not None
+    assert m.embedding.model_dump() == {"model": "hash-64", "dimension": 64, "max_seq_length": 256}
+    assert m.fingerprint == settings.chunking.fingerprint()
+    assert set(m.papers) == {p.name for p in corpus_copy.glob("*.txt")}
+    assert {p.source for p in m.papers.values()} == {"corpus"}
+    assert m.chunk_count == report.chunks and m.format_version == FORMAT_VERSION
     # metadata is inspectable JSON, never pickle
     gen = loaded.path
     assert gen is not None
