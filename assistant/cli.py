@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
+import re
 import sys
+import tomllib
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from .errors import AssistantError
 from .settings import RetrievalMode, Settings
@@ -18,9 +27,24 @@ from .settings import RetrievalMode, Settings
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 out = Console()
 err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+# Terminal escape sequences (CSI, OSC, two-byte ESC) and other C0 controls: a paper's text or
+# a file name must not move the cursor, recolour or retitle the user's terminal.
+_TERMINAL_CONTROL = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window titles, hyperlinks
+    r"|\x1b[@-_]?|[\x00-\x08\x0b-\x1f\x7f\x9b]"
+)
+
+
+def _safe(value: object) -> str:
+    """Paper text, titles and paths for the terminal: controls stripped, Rich markup escaped."""
+    return escape(_TERMINAL_CONTROL.sub("", str(value)))
 
 
 def _settings(mode: str | None = None, k: int | None = None) -> Settings:
+    if k is not None and k < 1:
+        raise _UsageError(f"--k must be a whole number of passages, at least 1, not {k}")
     settings = Settings()
     updates: dict[str, object] = {}
     if mode:
@@ -30,26 +54,75 @@ def _settings(mode: str | None = None, k: int | None = None) -> Settings:
     return settings.with_updates(retrieval=updates) if updates else settings
 
 
-def _fail(e: Exception) -> None:
-    err.print(f"[bold red]error:[/] {e}", highlight=False)
+class _UsageError(Exception):
+    """A bad option value the CLI checks itself (one line, exit 1)."""
+
+
+def _fail(e: Exception) -> NoReturn:
+    err.print(f"[bold red]error:[/] {_safe(e)}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
+def _config_message(e: ValidationError | tomllib.TOMLDecodeError) -> str:
+    config = os.environ.get("ASSISTANT_CONFIG", "assistant.toml")
+    if isinstance(e, tomllib.TOMLDecodeError):
+        return f"{config} is not valid TOML ({e}): fix it or remove it"
+    first = e.errors()[0]
+    loc = [str(p) for p in first["loc"]]
+    env = "ASSISTANT_" + "__".join(p.upper() for p in loc)
+    value = first.get("input")
+    shown = "" if isinstance(value, dict) else f" = {value!r}"
+    return f"invalid setting {'.'.join(loc)}{shown}: {first['msg']}; fix {env} or {config}"
+
+
+def _guarded(command: F) -> F:
+    """The CLI's one error boundary: an expected failure is one red line and exit code 1."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.BadParameter):
+            raise
+        except (ValidationError, tomllib.TOMLDecodeError) as e:
+            _fail(ValueError(_config_message(e)))
+        except (AssistantError, _UsageError) as e:
+            _fail(e)
+        except OSError as e:
+            where = f" {e.filename}" if e.filename else ""
+            _fail(ValueError(f"cannot read or write{where}: {e.strerror or e}"))
+        except KeyboardInterrupt:
+            err.print("interrupted", highlight=False)
+            raise typer.Exit(130) from None
+
+    return run  # type: ignore[return-value]
+
+
 @app.command()
+@_guarded
 def ingest(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="Files to add (default: corpus/).")
+        list[Path] | None,
+        typer.Argument(help="Papers or folders (searched recursively) to add. Default: corpus/."),
     ] = None,
-    rebuild: Annotated[bool, typer.Option(help="Ignore the existing index and rebuild.")] = False,
+    rebuild: Annotated[
+        bool, typer.Option(help="Re-embed every paper (papers added by path are kept).")
+    ] = False,
     engine: Annotated[
         str | None, typer.Option(help="Embed here (local) or on Ray Data workers (ray).")
     ] = None,
 ) -> None:
-    """Build or update the index (only new or changed papers are embedded)."""
+    """Build or update the index (only new or changed papers are embedded).
+
+    Without PATHS it re-syncs the bundled corpus; papers added by path or upload are never
+    removed by it (use `assistant remove`)."""
     from .indexing import ingest as run_ingest
 
     if engine not in (None, "local", "ray"):
         raise typer.BadParameter(f"--engine {engine}: use local or ray")
+    settings = _settings()
+    if engine:
+        settings = settings.with_updates(embedding={"engine": engine})
     with Progress(
         TextColumn("{task.description:<10}"),
         BarColumn(),
@@ -65,23 +138,34 @@ def ingest(
                 tasks[stage] = bar.add_task(stage, total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        try:
-            settings = _settings()
-            if engine:
-                settings = settings.with_updates(embedding={"engine": engine})
-            report = run_ingest(
-                paths or None, settings=settings, progress=progress, rebuild=rebuild
-            )
-        except AssistantError as e:
-            _fail(e)
+        report = run_ingest(
+            paths or None, settings=settings, progress=progress, rebuild=rebuild, notify=_note
+        )
+    _print_report(report)
+    if report.errors and not (report.added or report.updated or report.unchanged):
+        raise typer.Exit(1)
+
+
+def _note(message: str) -> None:
+    err.print(f"[yellow]note:[/] {_safe(message)}", highlight=False)
+
+
+def _print_report(report) -> None:  # type: ignore[no-untyped-def]
     for path, reason in report.errors.items():
-        err.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False)
+        err.print(f"[yellow]skipped[/] {_safe(path)}: {_safe(reason)}", highlight=False)
     for path, existing in report.duplicates.items():
-        err.print(f"[yellow]duplicate[/] {path}: same file as {existing}", highlight=False)
+        err.print(
+            f"[yellow]duplicate[/] {_safe(path)}: same file as {_safe(existing)}", highlight=False
+        )
     for alias, canonical in report.aliases.items():
-        out.print(f"alias      {alias} -> {canonical} (same paper, indexed once)", highlight=False)
+        out.print(
+            f"alias      {_safe(alias)} -> {_safe(canonical)} (same paper, indexed once)",
+            highlight=False,
+        )
     for members in report.versions.values():
-        out.print(f"versions   {', '.join(members)}", highlight=False)
+        out.print(f"versions   {_safe(', '.join(members))}", highlight=False)
+    for doc_id in report.removed:
+        out.print(f"removed    {_safe(doc_id)}", highlight=False)
     out.print(
         f"{report.documents} docs ({len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed), "
@@ -89,49 +173,70 @@ def ingest(
         f"{report.embedded} embedded, {report.seconds:.1f}s",
         highlight=False,
     )
-    if report.errors and not (report.added or report.updated or report.unchanged):
-        raise typer.Exit(1)
+
+
+@app.command()
+@_guarded
+def remove(
+    papers: Annotated[
+        list[str], typer.Argument(help="Paper ids or the paths they were ingested from.")
+    ],
+) -> None:
+    """Remove papers from the index (ids as `assistant index-info` lists them, or paths)."""
+    from .indexing import remove_papers
+
+    report = remove_papers(papers, settings=_settings(), notify=_note)
+    _print_report(report)
 
 
 @app.command("index-info")
+@_guarded
 def index_info(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Show what the index holds and whether it is stale."""
+    """Show every paper in the index with its source, and whether any is stale."""
     from .embeddings import SentenceTransformerEmbedder
-    from .indexing import index_status
+    from .papers import index_info as describe
     from .store import load_snapshot
 
     settings = _settings()
-    try:
-        snap = load_snapshot(settings.paths.index_dir, settings.store)
-    except AssistantError as e:
-        _fail(e)
-    status = index_status(snap, settings, SentenceTransformerEmbedder(settings.embedding).name)
+    snap = load_snapshot(settings.paths.index_dir, settings.store)
+    info = describe(snap, settings, SentenceTransformerEmbedder(settings.embedding).name)
     if as_json:
-        out.print_json(
+        sys.stdout.write(
             json.dumps(
-                {"manifest": snap.manifest, "stale": status.stale, "reasons": status.reasons}
+                {
+                    "manifest": snap.manifest.model_dump(mode="json") if snap.manifest else None,
+                    "papers": [asdict(p) for p in info.papers],
+                    "stale": info.status.stale,
+                    "reasons": info.status.reasons,
+                    "notice": info.notice,
+                },
+                indent=2,
+                ensure_ascii=False,
             )
+            + "\n"
         )
         return
-    m = snap.manifest
-    out.print(f"index      {snap.path}", highlight=False)
+    if info.notice:
+        _note(info.notice)
+    out.print(f"index      {_safe(info.path)}", highlight=False)
+    out.print(f"model      {_safe(info.model)} ({info.dimension}-d)", highlight=False)
     out.print(
-        f"model      {m['embedding']['model']} ({m['embedding']['dimension']}-d)", highlight=False
+        f"chunks     {info.chunks} ({_safe(info.index_type)}), built {_safe(info.built_at)}",
+        highlight=False,
     )
-    out.print(
-        f"chunks     {m['chunk_count']} ({m['index_type']}), built {m['built_at']}", highlight=False
-    )
-    table = Table("doc", "title", "chunks", "tokens", "links")
-    for d in sorted(snap.documents.values(), key=lambda d: d.doc_id):
+    table = Table("doc", "title", "source", "file", "chunks", "links")
+    for p in info.papers:
         links = (
-            f"alias of {d.alias_of}"
-            if d.alias_of
-            else (f"versions: {d.version_group}" if d.version_group else "")
+            f"alias of {p.alias_of}"
+            if p.alias_of
+            else (f"versions: {p.version_group}" if p.version_group else "")
         )
-        table.add_row(d.doc_id, d.title[:60], str(d.chunk_count), str(d.tokens), links)
+        source = p.source if p.source == "corpus" else f"{p.source}: {p.path}"
+        cells = (p.doc_id, p.title[:60], source, p.state, str(p.chunks), links)
+        table.add_row(*(Text(_TERMINAL_CONTROL.sub("", c)) for c in cells))
     out.print(table)
-    colour = "yellow" if status.stale else "green"
-    out.print(f"[{colour}]{status.message}[/]", highlight=False)
+    colour = "yellow" if info.status.stale else "green"
+    out.print(f"[{colour}]{_safe(info.status.message)}[/]", highlight=False)
 
 
 def _print_answer(answer, as_json: bool) -> None:  # type: ignore[no-untyped-def]
@@ -139,12 +244,15 @@ def _print_answer(answer, as_json: bool) -> None:  # type: ignore[no-untyped-def
         sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
         return
     if answer.notice:
-        err.print(f"[yellow]note:[/] {answer.notice}", highlight=False)
-    out.print(answer.text, highlight=False)
+        err.print(f"[yellow]note:[/] {_safe(answer.notice)}", highlight=False)
+    out.print(_safe(answer.text), highlight=False)
     if answer.abstained and answer.passages:
         out.print("\n[dim]Closest passages:[/]")
         for p in answer.passages[:3]:
-            out.print(f"  - {p.title} — {p.section}: {p.text[:160]}…", highlight=False)
+            out.print(
+                f"  - {_safe(p.title)} — {_safe(p.section)}: {_safe(p.text[:160])}…",
+                highlight=False,
+            )
     seen: set[int] = set()
     if answer.citations:
         out.print("\n[bold]Sources[/]")
@@ -153,14 +261,16 @@ def _print_answer(answer, as_json: bool) -> None:  # type: ignore[no-untyped-def
             continue
         seen.add(c.marker)
         quotes = " … ".join(x.quote for x in answer.citations if x.marker == c.marker)
+        section = c.passage.section or "front matter"
         out.print(
-            f"[{c.marker}] {c.passage.title} ({c.doc_id}), {c.passage.section or 'front matter'}",
+            f"\\[{c.marker}] {_safe(c.passage.title)} ({_safe(c.doc_id)}), {_safe(section)}",
             highlight=False,
         )
-        out.print(f"    “{quotes}”", highlight=False)
+        out.print(f"    “{_safe(quotes)}”", highlight=False)
 
 
 @app.command()
+@_guarded
 def ask(
     question: Annotated[str, typer.Argument(help="Your question, in quotes.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
@@ -170,24 +280,19 @@ def ask(
     """Answer one question with numbered, quoted sources."""
     from .core import Assistant
 
-    try:
-        bot = Assistant.load(_settings(_mode(mode), k))
-        _warn_stale(bot)
-        _print_answer(bot.ask(question), as_json)
-    except AssistantError as e:
-        _fail(e)
+    bot = Assistant.load(_settings(_mode(mode), k))
+    _warn_stale(bot)
+    _print_answer(bot.ask(question), as_json)
 
 
 @app.command()
+@_guarded
 def chat(mode: Annotated[str | None, typer.Option(help="dense | bm25 | hybrid")] = None) -> None:
     """A terminal chat that remembers the conversation (Ctrl-D or 'exit' to leave)."""
     from .core import Assistant
     from .types import Turn
 
-    try:
-        bot = Assistant.load(_settings(_mode(mode)))
-    except AssistantError as e:
-        _fail(e)
+    bot = Assistant.load(_settings(_mode(mode)))
     _warn_stale(bot)
     history: list[Turn] = []
     out.print("[dim]Ask about the papers. 'exit' to leave, 'new' for a new conversation.[/]")
@@ -204,13 +309,14 @@ def chat(mode: Annotated[str | None, typer.Option(help="dense | bm25 | hybrid")]
         try:
             answer = bot.ask(question, history=history)
         except AssistantError as e:
-            err.print(f"[red]{e}[/]", highlight=False)
+            err.print(f"[red]{_safe(e)}[/]", highlight=False)
             continue
         _print_answer(answer, False)
         history.append(Turn(question=question, answer=answer))
 
 
 @app.command("eval")
+@_guarded
 def eval_(
     modes: Annotated[list[str] | None, typer.Argument(help="Modes for --compare.")] = None,
     qa: Annotated[Path | None, typer.Option(help="Gold QA file (JSON lines).")] = None,
@@ -260,6 +366,7 @@ def eval_(
     out.print(f"report: {folder / 'report.md'}", highlight=False)
 
 @app.command()
+@_guarded
 def bench(
     quick: Annotated[bool, typer.Option(help="Smoke run: small sizes, few queries.")] = False,
     sizes: Annotated[
@@ -296,9 +403,11 @@ def _mode(mode: str | None) -> RetrievalMode | None:
 
 
 def _warn_stale(bot) -> None:  # type: ignore[no-untyped-def]
+    if bot.notice:
+        _note(bot.notice)
     status = bot.status()
     if status.stale:
-        err.print(f"[yellow]warning:[/] {status.message}", highlight=False)
+        err.print(f"[yellow]warning:[/] {_safe(status.message)}", highlight=False)
 
 
 def main() -> None:  # pragma: no cover

@@ -38,6 +38,7 @@ from .papers import (
     expand,
     index_status,
     paper_id,
+    resolve_paper,
     source_of,
 )
 from .retrieval import BM25Index
@@ -55,7 +56,15 @@ from .store import (
 from .store.generations import live_generation, load_records, make_live, writer_lock
 from .store.records import PaperSource
 
-__all__ = ["IndexStatus", "IngestReport", "Ingestor", "corpus_files", "index_status", "ingest"]
+__all__ = [
+    "IndexStatus",
+    "IngestReport",
+    "Ingestor",
+    "corpus_files",
+    "index_status",
+    "ingest",
+    "remove_papers",
+]
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -133,7 +142,7 @@ class Ingestor:
         started = time.perf_counter()
         report = IngestReport()
         old = self._base(base)
-        records = old.documents if old is not None else load_records(self.settings.paths.index_dir)
+        records, revived = self._records(old)
         compatible = old is not None and not rebuild and self._compatible(old)
         start = old if compatible and old is not None else empty_snapshot(self.embedder.dimension)
         docs = {k: DocRecord(**asdict(v)) for k, v in records.items()}
@@ -142,7 +151,9 @@ class Ingestor:
         if paths is None or rebuild:
             files += self._sync_files(docs, report)
         files += [(p, source_of(p, self.settings)) for p in expand(paths or [])]
-        fresh: dict[str, list[ChunkRecord]] = {}
+        fresh: dict[str, list[ChunkRecord]] = {
+            k: [] for k in revived if k in docs and docs[k].alias_of is None
+        }
         if not compatible:  # new model, chunking or damaged vectors: re-embed every kept paper
             fresh = {d.doc_id: [] for d in docs.values() if d.alias_of is None}
         for orphan in [d for d in docs.values() if d.alias_of and d.alias_of not in docs]:
@@ -183,6 +194,26 @@ class Ingestor:
         if snap.notice and self.notify is not None:
             self.notify(snap.notice)
         return snap
+
+    def _records(self, old: IndexSnapshot | None) -> tuple[dict[str, DocRecord], set[str]]:
+        """The papers to start from, and those that must be re-embedded to keep them.
+
+        When the live generation is damaged and an older one loaded, the damaged one's paper
+        records (``documents.json``) usually still read: its papers are kept, not dropped.
+        """
+        if old is not None and old.notice is None:
+            return old.documents, set()
+        newest = load_records(self.settings.paths.index_dir)
+        if old is None:
+            return newest, set(newest)
+        if not newest:
+            return old.documents, set()
+        revived = {
+            k
+            for k, d in newest.items()
+            if k not in old.documents or old.documents[k].content_hash != d.content_hash
+        }
+        return newest, revived
 
     def _compatible(self, snap: IndexSnapshot) -> bool:
         m = snap.manifest
@@ -441,3 +472,16 @@ def ingest(
             f"could not write the index at {settings.paths.index_dir}: {e}"
         ) from e
     return report
+
+
+def remove_papers(
+    targets: Iterable[str | Path],
+    settings: Settings | None = None,
+    embedder: Embedder | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> IngestReport:
+    """Drop the papers named by id or by the path they were ingested from (nothing else)."""
+    settings = settings or Settings()
+    latest = load_snapshot(settings.paths.index_dir, settings.store)
+    ids = [resolve_paper(t, latest.documents.values()) for t in targets]
+    return ingest([], settings=settings, embedder=embedder, remove=ids, notify=notify)

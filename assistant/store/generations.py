@@ -197,7 +197,7 @@ def load_snapshot(index_dir: Path, settings: StoreSettings | None = None) -> Ind
             first = first or e
             continue
         why = (
-            f"the live generation is unreadable ({first})"
+            f"the live generation is unreadable ({str(first).split(': run `')[0]})"
             if first is not None
             else "index/CURRENT is missing"
         )
