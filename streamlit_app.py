@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from itertools import chain
-from pathlib import Path
 
 import streamlit as st
 from pydantic import ValidationError
@@ -18,7 +17,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from assistant import Answer, Assistant, Settings
 from assistant.errors import AssistantError
-from assistant.store import DocRecord
+from assistant.papers import IndexInfo, PaperInfo
 from assistant.types import Turn
 from assistant.ui_support import (
     UPLOAD_TYPES,
@@ -29,12 +28,12 @@ from assistant.ui_support import (
     authors_line,
     check_upload,
     doc_label,
+    escape_markdown,
     export_markdown,
     format_built_at,
     highlight_html,
     plural,
     progress_value,
-    safe_filename,
     short_title,
     source_cards,
     versions_line,
@@ -97,16 +96,16 @@ def _assistant() -> Assistant | None:
     settings = _settings()
     if settings is None:
         return None
-    # SEE: assistant/store.py: an index folder without CURRENT has never been built.
-    first_run = not (settings.paths.index_dir / "CURRENT").exists()
+    first_run = not Assistant.has_index(settings)
     label = "Building the index (first run)…" if first_run else "Loading the model and index…"
     try:
         with st.spinner(label):
             return _load_assistant(settings.model_dump_json())
     except AssistantError as e:
-        st.error(f"Could not open the index: {e}")
+        st.error(escape_markdown(f"Could not open the index: {e}"))
     except OSError as e:
-        st.error(f"Could not read or write the index folder {settings.paths.index_dir}: {e}")
+        where = settings.paths.index_dir
+        st.error(escape_markdown(f"Could not read or write the index folder {where}: {e}"))
     return None
 
 
@@ -128,17 +127,17 @@ def _session_assistant(base: Assistant) -> Assistant:
 # -- sidebar -----------------------------------------------------------------------------
 
 
-def _sidebar(base: Assistant) -> DeltaGenerator:
+def _sidebar(base: Assistant, info: IndexInfo) -> DeltaGenerator:
     """Chat actions, settings, uploads, corpus and index; returns the export button's slot."""
-    docs = {d.doc_id: d for d in base.documents()}
+    docs = {p.doc_id: p for p in info.papers}
     with st.sidebar:
         st.markdown(f"### {TITLE}")
         st.button("New chat", icon=":material/add_comment:", on_click=_new_chat, width="stretch")
         export_slot = st.empty()
         _settings_panel(base)
         _upload_panel(base, docs)
-        _corpus_panel(base, docs)
-        _index_panel(base)
+        _corpus_panel(docs)
+        _index_panel(info)
     return export_slot
 
 
@@ -158,18 +157,24 @@ def _settings_panel(base: Assistant) -> None:
         st.info(base.answerer_notice, icon=":material/info:")
 
 
-def _corpus_panel(base: Assistant, docs: dict[str, DocRecord]) -> None:
+def _corpus_panel(docs: dict[str, PaperInfo]) -> None:
     indexed = [d for d in docs.values() if d.alias_of is None]
-    chunks = sum(d.chunk_count for d in indexed)
+    chunks = sum(d.chunks for d in indexed)
     label = f"Corpus: {plural(len(indexed), 'paper')} ({plural(len(docs), 'file')})"
     with st.expander(f"{label}, {plural(chunks, 'chunk')}", icon=":material/library_books:"):
-        rows = "".join(_corpus_row(doc, indexed, base) for doc in indexed)
-        st.markdown(rows, unsafe_allow_html=True)
+        for doc in indexed:
+            st.markdown(_corpus_row(doc, indexed), unsafe_allow_html=True)
+            if doc.source != "corpus":  # bundled papers come back with the corpus sync
+                st.button(
+                    "Remove", key=f"remove-{doc.doc_id}", icon=":material/delete:",
+                    on_click=_queue_removal, args=(doc.doc_id,),
+                    help=f"Remove {doc.doc_id} from the index",
+                )
 
 
-def _corpus_row(doc: DocRecord, indexed: list[DocRecord], base: Assistant) -> str:
+def _corpus_row(doc: PaperInfo, indexed: list[PaperInfo]) -> str:
     authors = ", ".join(doc.authors) or "authors not stated"
-    notes = [_html(authors), plural(doc.chunk_count, "chunk")]
+    notes = [_html(authors), plural(doc.chunks, "chunk")]
     if doc.aliases:
         notes.append("same text also as " + ", ".join(_html(a) for a in doc.aliases))
     others = [
@@ -178,8 +183,12 @@ def _corpus_row(doc: DocRecord, indexed: list[DocRecord], base: Assistant) -> st
     ]
     if others:
         notes.append("other version: " + ", ".join(_html(o) for o in others))
-    if _is_upload(doc, base):
+    if doc.source == "upload":
         notes.append("<b>uploaded</b>")
+    elif doc.source == "path":
+        notes.append(f"added from {_html(doc.path)}")
+    if doc.state != "ok":
+        notes.append(f"<b>{_html(doc.state)}</b>")
     return (
         f'<div class="bri-doc"><div class="bri-doc-title" title="{_html(doc.title)}">'
         f"{_html(short_title(doc.title, 90))}</div>"
@@ -187,26 +196,39 @@ def _corpus_row(doc: DocRecord, indexed: list[DocRecord], base: Assistant) -> st
     )
 
 
-def _is_upload(doc: DocRecord, base: Assistant) -> bool:
-    return Path(doc.path).parent.resolve() == base.settings.paths.uploads_dir.resolve()
+def _queue_removal(doc_id: str) -> None:
+    st.session_state["_remove"] = doc_id
 
 
-def _index_panel(base: Assistant) -> None:
-    manifest = base.snapshot.manifest
+def _remove_queued(base: Assistant) -> None:
+    """Remove the paper whose button was pressed (through the public API, under its lock)."""
+    doc_id = st.session_state.pop("_remove", None)
+    if doc_id is None:
+        return
+    try:
+        base.remove([doc_id])
+    except (AssistantError, OSError) as e:
+        st.session_state["_upload_log"] = [("error", f"Could not remove {doc_id}: {e}")]
+    else:
+        st.session_state["_upload_log"] = [("success", f"Removed {doc_id} from the index")]
+
+
+def _index_panel(info: IndexInfo) -> None:
     with st.expander("Index status", icon=":material/database:"):
-        status = base.status()
+        if info.notice:
+            st.warning(escape_markdown(info.notice), icon=":material/warning:")
+        status = info.status
         if status.stale or not status.exists:
-            st.warning(status.message, icon=":material/warning:")
+            st.warning(escape_markdown(status.message), icon=":material/warning:")
         else:
             st.success("Index is up to date", icon=":material/check_circle:")
         st.caption(
-            f"Model: **{manifest.get('embedding', {}).get('model', '?')}** · "
-            f"{manifest.get('chunk_count', 0)} chunks · "
-            f"built {format_built_at(manifest.get('built_at'))}"
+            f"Model: **{escape_markdown(info.model)}** · {info.chunks} chunks · "
+            f"built {format_built_at(info.built_at)}"
         )
 
 
-def _upload_panel(base: Assistant, docs: dict[str, DocRecord]) -> None:
+def _upload_panel(base: Assistant, docs: dict[str, PaperInfo]) -> None:
     st.markdown("#### Add papers")
     key = f"uploader-{st.session_state.get('_uploader_n', 0)}"
     files = st.file_uploader(
@@ -215,7 +237,7 @@ def _upload_panel(base: Assistant, docs: dict[str, DocRecord]) -> None:
         help=f"Up to {base.settings.corpus.max_file_mb:g} MB each; searchable as soon as indexed.",
     )
     for level, message in st.session_state.get("_upload_log", []):
-        getattr(st, level)(message)
+        getattr(st, level)(escape_markdown(message))
     if files:
         st.session_state["_upload_log"] = _ingest_uploads(base, docs, files)
         st.session_state["_uploader_n"] = st.session_state.get("_uploader_n", 0) + 1
@@ -225,69 +247,29 @@ def _upload_panel(base: Assistant, docs: dict[str, DocRecord]) -> None:
 Log = list[tuple[str, str]]  # (st function name, message) shown under the uploader
 
 
-def _ingest_uploads(base: Assistant, docs: dict[str, DocRecord], files: list[UploadedFile]) -> Log:
-    """Save the good files, index them in one batch, and say what happened to each."""
+def _ingest_uploads(base: Assistant, docs: dict[str, PaperInfo], files: list[UploadedFile]) -> Log:
+    """Check, save and index each file through the public API; say what happened to each."""
     log: Log = []
     uploads = base.settings.paths.uploads_dir
-    saved: list[Path] = []
-    for f in files:
-        problem = check_upload(f.name, f.size, base.settings.corpus.max_file_mb, uploads, docs)
-        if problem is not None:
-            log.append((problem.level, problem.message))
-            continue
-        path = uploads / safe_filename(f.name)
-        try:
-            uploads.mkdir(parents=True, exist_ok=True)
-            with path.open("xb") as out:  # x: never overwrite a file saved meanwhile
-                out.write(f.getvalue())
-        except FileExistsError:
-            log.append(("warning", f"{path.name}: already uploaded; rename the file to add it"))
-            continue
-        except OSError as e:
-            log.append(("error", f"{path.name}: could not save to {uploads}: {e}"))
-            continue
-        saved.append(path)
-    if saved:
-        log += _index_saved(base, saved)
-    return log
-
-
-def _index_saved(base: Assistant, saved: list[Path]) -> Log:
     bar = st.progress(0.0, text="Indexing…")
 
     def progress(stage: str, done: int, total: int) -> None:
         value, label = progress_value(stage, done, total)
         bar.progress(value, text=label)
 
-    try:
-        report = base.add_documents(saved, progress=progress)
-    except (AssistantError, OSError) as e:
-        _remove(saved)
-        bar.empty()
-        return [("error", f"Indexing failed, nothing was added: {e}")]
+    for f in files:
+        problem = check_upload(f.name, f.size, base.settings.corpus.max_file_mb, uploads, docs)
+        if problem is not None:
+            log.append((problem.level, problem.message))
+            continue
+        try:
+            result = base.add_upload(f.name, f.getvalue(), progress=progress)
+        except (AssistantError, OSError) as e:
+            log.append(("error", f"{f.name}: indexing failed, nothing was added: {e}"))
+            continue
+        log.append((result.level, result.message))
     bar.empty()
-    log: Log = []
-    for path in saved:
-        key = str(path)
-        if key in report.errors:
-            log.append(("error", f"{path.name}: {report.errors[key]}"))
-            _remove([path])
-        elif key in report.duplicates:
-            log.append(("warning", f"{path.name}: same file as {report.duplicates[key]}; skipped"))
-            _remove([path])
-        elif path.name in report.aliases:
-            log.append(("warning", f"{path.name}: same text as {report.aliases[path.name]}"))
-        else:
-            doc = base.snapshot.documents.get(path.name)
-            chunks = doc.chunk_count if doc else 0
-            log.append(("success", f"Indexed {path.name} ({plural(chunks, 'chunk')}): ask away"))
     return log
-
-
-def _remove(paths: list[Path]) -> None:
-    """Keep the uploads folder in step with the index: unindexed files don't stay behind."""
-    for path in paths:
-        path.unlink(missing_ok=True)
 
 
 def _new_chat() -> None:
@@ -305,15 +287,16 @@ def _export_button(slot: DeltaGenerator, entries: list[ChatEntry]) -> None:
 # -- chat --------------------------------------------------------------------------------
 
 
-def _render_answer(answer: Answer, docs: dict[str, DocRecord], label: str = "") -> None:
+def _render_answer(answer: Answer, docs: dict[str, PaperInfo], label: str = "") -> None:
     if answer.abstained:
         st.warning(answer_markdown(answer.text), icon=":material/search_off:")
     else:
         st.markdown(answer_html(answer.text), unsafe_allow_html=True)
     if answer.notice:
-        st.info(answer.notice, icon=":material/info:")
+        st.info(escape_markdown(answer.notice), icon=":material/info:")
     if answer.unsupported:
-        st.caption("⚠️ Not supported by a cited passage: " + " ".join(answer.unsupported))
+        unsupported = escape_markdown(" ".join(answer.unsupported))
+        st.caption("⚠️ Not supported by a cited passage: " + unsupported)
     if answer.abstained:
         if answer.passages:
             with st.expander("Closest passages (they do not answer the question)", expanded=True):
@@ -335,7 +318,7 @@ def _footer(answer: Answer, label: str) -> str:
     return " · ".join(parts)
 
 
-def _render_card(card: SourceCard, docs: dict[str, DocRecord]) -> None:
+def _render_card(card: SourceCard, docs: dict[str, PaperInfo]) -> None:
     p = card.passage
     markers = "".join(f'<span class="bri-marker">{m}</span>' for m in card.markers)
     with st.container(border=True):
@@ -353,28 +336,27 @@ def _render_card(card: SourceCard, docs: dict[str, DocRecord]) -> None:
         if not card.verified:
             notes.append("⚠️ the quote may not fully support the claim")
         if any(notes):
-            st.caption(" · ".join(n for n in notes if n))
+            st.caption(escape_markdown(" · ".join(n for n in notes if n)))
 
 
 def _html(text: str) -> str:
-    from html import escape
+    """Paper text inside the app's own HTML: no markup of any kind survives."""
+    return escape_markdown(text)
 
-    return escape(text).replace("$", "&#36;")
 
-
-def _history_view(entries: list[ChatEntry], docs: dict[str, DocRecord]) -> None:
+def _history_view(entries: list[ChatEntry], docs: dict[str, PaperInfo]) -> None:
     for entry in entries:
         with st.chat_message("user"):
             st.markdown(answer_markdown(entry.question))
         with st.chat_message("assistant"):
             if entry.error:
-                st.error(entry.error)
+                st.error(escape_markdown(entry.error))
             elif entry.answer is not None:
                 _render_answer(entry.answer, docs, entry.settings_label)
 
 
 def _ask(
-    bot: Assistant, question: str, entries: list[ChatEntry], docs: dict[str, DocRecord]
+    bot: Assistant, question: str, entries: list[ChatEntry], docs: dict[str, PaperInfo]
 ) -> None:
     """Stream one answer into the chat and keep it in the conversation."""
     history = [Turn(question=e.question, answer=e.answer) for e in entries if e.answer]
@@ -386,7 +368,7 @@ def _ask(
         try:
             answer = _stream_into(slot, bot.stream(question, history))
         except AssistantError as e:
-            slot.error(str(e))
+            slot.error(escape_markdown(str(e)))
             entries.append(ChatEntry(question, error=str(e), settings_label=label))
             return
         with slot.container():
@@ -436,8 +418,14 @@ def main() -> None:
     base = _assistant()
     if base is None:
         st.stop()
-    export_slot = _sidebar(base)
-    docs = {d.doc_id: d for d in base.documents()}
+    _remove_queued(base)
+    try:
+        base.refresh()  # papers another process (the CLI, another app) added since loading
+    except (AssistantError, OSError) as e:
+        st.warning(escape_markdown(f"Could not load the newest index: {e}"))
+    info = base.info()
+    export_slot = _sidebar(base, info)
+    docs = {p.doc_id: p for p in info.papers}
     entries: list[ChatEntry] = st.session_state.setdefault("messages", [])
     typed = st.chat_input("Ask about the papers…")
     question = typed if typed is not None else st.session_state.pop("_pending", None)

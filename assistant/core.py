@@ -34,7 +34,7 @@ from .papers import (
 from .retrieval import Retriever
 from .settings import RetrievalMode, Settings
 from .store import DocRecord, IndexSnapshot, load_snapshot
-from .store.generations import live_generation
+from .store.generations import generations, live_generation
 from .types import Answer, Passage
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -88,6 +88,12 @@ class Assistant:
                 raise
             snapshot, _ = Ingestor(settings, embedder, progress).run()
         return cls(settings, snapshot, embedder)
+
+    @staticmethod
+    def has_index(settings: Settings | None = None) -> bool:
+        """Has an index been built where the settings point (even one needing recovery)?"""
+        index_dir = (settings or Settings()).paths.index_dir
+        return live_generation(index_dir) is not None or bool(generations(index_dir))
 
     def with_settings(self, settings: Settings) -> Assistant:
         """Another Assistant on the same index and model with other settings (e.g. UI knobs)."""

@@ -6,22 +6,26 @@ app itself only lays these pieces out.
 
 from __future__ import annotations
 
-import html
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from .store import DocRecord
+from .papers import PaperInfo
 from .types import Answer, Citation, Passage
 
 UPLOAD_TYPES = ("pdf", "txt", "md")
-# Streamlit renders `$...$` as LaTeX: a paper quoting "$5 billion ... $3 million" would turn
-# into a formula. SEE: https://docs.streamlit.io/develop/api-reference/text/st.markdown
-_MARKDOWN_ESCAPES = {"$": r"\$"}
-_MARKER = re.compile(r"\[(\d{1,3})\]")
+# Paper text is shown as text: every character Markdown, HTML or Streamlit would read as markup
+# becomes a numeric character reference, which renders as the character itself. So
+# `![x](http://host/a.png)` in a paper stays those characters (no remote image loads), `<b>`
+# stays `<b>`, and `$5 ... $3` is not LaTeX. `:` `@` and `www.` are escaped too, which stops
+# GFM's bare-URL and e-mail autolinks. SEE: https://spec.commonmark.org/0.31.2/#entity-and-numeric-character-references
+_MARKUP = frozenset("\\`*_{}[]()#+-!|<>~$:@=&")
+_WWW = re.compile(r"(?i)\b(www)\.")
+_LIST_ITEM = re.compile(r"^(\s{0,3}(?:[-*+]|\d{1,3}[.)]) )")  # answer lists stay lists
+_MARKER = re.compile(r"&#91;(\d{1,3})&#93;")
 # Ingest stages reported by Assistant.add_documents, with the share of the bar each one fills.
 _STAGE_SPAN = {"reading": (0.0, 0.3), "embedding": (0.3, 1.0)}
 
@@ -57,16 +61,26 @@ class UploadProblem:
 # -- answers and source cards ------------------------------------------------------------
 
 
+def escape_markdown(text: str) -> str:
+    """``text`` for ``st.markdown`` (with or without HTML allowed), shown exactly as written."""
+    out = "".join(f"&#{ord(ch)};" if ch in _MARKUP else ch for ch in text)
+    return _WWW.sub(r"\1&#46;", out)
+
+
 def answer_markdown(text: str) -> str:
-    """Answer text safe for ``st.markdown``: keeps lists and [n] markers, disarms LaTeX."""
-    return "".join(_MARKDOWN_ESCAPES.get(ch, ch) for ch in text)
+    """Answer text safe for ``st.markdown``: list items stay lists, everything else is text."""
+    lines = []
+    for line in text.split("\n"):
+        item = _LIST_ITEM.match(line)
+        head = item.group(1) if item else ""
+        lines.append(head + escape_markdown(line[len(head) :]))
+    return "\n".join(lines)
 
 
 def answer_html(text: str) -> str:
-    """Answer text for ``st.markdown(unsafe_allow_html=True)``: markdown lists kept, any HTML
-    in the text shown as text, and each ``[n]`` wrapped so it can be styled as a citation."""
-    safe = answer_markdown(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
-    return _MARKER.sub(r'<span class="bri-cite">[\1]</span>', safe)
+    """Answer text for ``st.markdown(unsafe_allow_html=True)``: markdown lists kept, all other
+    markup in the text shown as text, and each ``[n]`` wrapped so it can be styled."""
+    return _MARKER.sub(r'<span class="bri-cite">[\1]</span>', answer_markdown(text))
 
 
 def source_cards(citations: Sequence[Citation]) -> list[SourceCard]:
@@ -119,24 +133,26 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _escape(text: str) -> str:
-    # `$` as an entity too: st.markdown would otherwise read "$5 ... $3" as LaTeX.
-    return html.escape(text).replace("$", "&#36;").replace("\n", "<br>")
+    return escape_markdown(text).replace("\n", "<br>")
 
 
-def doc_label(doc_id: str, docs: dict[str, DocRecord]) -> str:
+Papers = Mapping[str, PaperInfo]  # doc id -> paper, as ``Assistant.info().papers`` lists them
+
+
+def doc_label(doc_id: str, docs: Papers) -> str:
     """A paper's title for display, falling back to its file name."""
     doc = docs.get(doc_id)
     return doc.title if doc and doc.title else doc_id
 
 
-def authors_line(doc_id: str, docs: dict[str, DocRecord]) -> str:
+def authors_line(doc_id: str, docs: Papers) -> str:
     doc = docs.get(doc_id)
     if doc is None or not doc.authors:
         return "Authors not stated in the text"
     return ", ".join(doc.authors)
 
 
-def versions_line(passage: Passage, docs: dict[str, DocRecord]) -> str:
+def versions_line(passage: Passage, docs: Papers) -> str:
     """"Also in version …" for a passage found in other versions of the same work."""
     if not passage.versions:
         return ""

@@ -7,6 +7,7 @@ and .cache/ are never touched.
 
 from __future__ import annotations
 
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -49,11 +50,16 @@ def _ask(at: AppTest, question: str) -> AppTest:
     return at
 
 
+def _shown(value: object) -> str:
+    """What the reader sees: paper text reaches st.markdown as character references."""
+    return unescape(str(value))
+
+
 def _texts(element: object) -> str:
     """All markdown, caption and alert text inside an element, for substring checks."""
     parts: list[str] = []
     for kind in ("markdown", "caption", "warning", "error", "info", "success"):
-        parts += [str(e.value) for e in getattr(element, kind)]
+        parts += [_shown(e.value) for e in getattr(element, kind)]
     return "\n".join(parts)
 
 
@@ -167,8 +173,8 @@ def test_upload_is_indexed_and_searchable_and_duplicates_refused(app_env: Path) 
          ("empty.md", b"", "text/markdown")]
     ).run()
     assert not at.exception
-    assert any(s.value.startswith("Indexed panda.txt") for s in at.sidebar.success)
-    assert any("empty.md: empty file" in e.value for e in at.sidebar.error)
+    assert any(_shown(s.value).startswith("Indexed panda.txt") for s in at.sidebar.success)
+    assert any("empty.md: empty file" in _shown(e.value) for e in at.sidebar.error)
     assert (app_env / "uploads" / "panda.txt").read_bytes().startswith(fact)
     assert not (app_env / "uploads" / "empty.md").exists()
 
@@ -176,5 +182,5 @@ def test_upload_is_indexed_and_searchable_and_duplicates_refused(app_env: Path) 
     assert "2031" in at.chat_message[1].markdown[0].value
 
     at.sidebar.file_uploader[0].set_value(("panda.txt", b"Another text.", "text/plain")).run()
-    assert any("panda.txt: a paper with this name" in w.value for w in at.sidebar.warning)
+    assert any("panda.txt: a paper with this name" in _shown(w.value) for w in at.sidebar.warning)
     assert (app_env / "uploads" / "panda.txt").read_bytes().startswith(fact)  # not overwritten

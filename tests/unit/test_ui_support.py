@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html as html_module
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from assistant.types import Answer, Citation, Passage
 from assistant.ui_support import (
     ChatEntry,
     answer_html,
+    answer_markdown,
     check_upload,
     export_markdown,
     format_built_at,
@@ -31,15 +34,25 @@ def _passage(
     chunk_id: str = "d.txt#0", text: str = TEXT, start: int = 100, versions: list[str] | None = None
 ) -> Passage:
     return Passage(
-        chunk_id=chunk_id, doc_id="d.txt", title="FTZ paper", section="2.1 Status", text=text,
-        start=start, end=start + len(text), versions=versions or [],
+        chunk_id=chunk_id,
+        doc_id="d.txt",
+        title="FTZ paper",
+        section="2.1 Status",
+        text=text,
+        start=start,
+        end=start + len(text),
+        versions=versions or [],
     )
 
 
 def _citation(marker: int, passage: Passage, quote: str) -> Citation:
     at = passage.start + passage.text.index(quote)
     return Citation(
-        marker=marker, passage=passage, doc_id=passage.doc_id, quote=quote, start=at,
+        marker=marker,
+        passage=passage,
+        doc_id=passage.doc_id,
+        quote=quote,
+        start=at,
         end=at + len(quote),
     )
 
@@ -52,7 +65,7 @@ def test_highlight_marks_the_quote_at_its_offset() -> None:
 
 def test_highlight_escapes_html_and_dollars_outside_and_inside_marks() -> None:
     html = highlight_html(TEXT, [("It has <three> areas", None)])
-    assert "<mark>It has &lt;three&gt; areas</mark>" in html
+    assert "<mark>It has &#60;three&#62; areas</mark>" in html
     assert "<three>" not in html
     assert "&#36;5" in html and "$" not in html
 
@@ -88,9 +101,34 @@ def test_source_cards_group_citations_by_passage_in_marker_order() -> None:
 def test_answer_html_styles_markers_and_keeps_text_literal() -> None:
     html = answer_html("It costs $5 <b>now</b> [1] and [12].")
     assert html == (
-        r'It costs \$5 &lt;b&gt;now&lt;/b&gt; <span class="bri-cite">[1]</span> and '
+        'It costs &#36;5 &#60;b&#62;now&#60;/b&#62; <span class="bri-cite">[1]</span> and '
         '<span class="bri-cite">[12]</span>.'
     )
+
+
+def test_markdown_in_a_paper_is_shown_as_text_not_rendered() -> None:
+    """A paper's `![x](http://…)` must not load a remote image, nor a link or URL render."""
+    import markdown_it
+
+    paper = (
+        "See ![x](http://evil.example/a.png) and [site](http://evil.example) **bold** "
+        "`code` <img src=x> <http://evil.example> $5 and $3"
+    )
+    for rendered in (answer_html(paper), highlight_html(paper, []), answer_markdown(paper)):
+        # commonmark has raw HTML on, as st.markdown(unsafe_allow_html=True) does
+        html = markdown_it.MarkdownIt("commonmark").render(rendered)
+        assert "<img" not in html and "<a " not in html and "<strong>" not in html
+        assert "<code>" not in html
+        # what the reader sees is the paper's own characters
+        text = re.sub(r"<[^>]+>", "", html)
+        assert "![x](http://evil.example/a.png)" in html_module.unescape(text)
+
+
+def test_answer_lists_stay_lists() -> None:
+    rendered = answer_markdown("Three areas:\n- Chengdu [1]\n- Luzhou_port [2]\n1. first")
+    assert rendered.splitlines()[1].startswith("- Chengdu ")
+    assert rendered.splitlines()[3].startswith("1. first")
+    assert "Luzhou&#95;port" in rendered
 
 
 def test_versions_line_names_the_other_versions() -> None:
@@ -104,12 +142,17 @@ def test_export_includes_answers_quotes_sources_abstentions_and_errors() -> None
     p = _passage()
     quote = "Sichuan FTZ was established in March 2017."
     answered = Answer(
-        question="When?", text="In March 2017. [1]", citations=[_citation(1, p, quote)],
-        passages=[p], notice="Question shortened.",
+        question="When?",
+        text="In March 2017. [1]",
+        citations=[_citation(1, p, quote)],
+        passages=[p],
+        notice="Question shortened.",
     )
     declined = Answer(question="Capital?", text="Not answered.", abstained=True, passages=[p])
     entries = [
-        ChatEntry("When?", answered), ChatEntry("Capital?", declined), ChatEntry("x", error="boom")
+        ChatEntry("When?", answered),
+        ChatEntry("Capital?", declined),
+        ChatEntry("x", error="boom"),
     ]
     md = export_markdown(entries, now=datetime(2026, 1, 2, 3, 4))
     assert md.startswith("# BRI Papers Assistant: chat export\n\n_Exported 2026-01-02 03:04_")
