@@ -54,3 +54,18 @@ def test_missing_path_is_reported(tmp_path: Path) -> None:
 def test_size_limit(tmp_path: Path) -> None:
     with pytest.raises(DocumentError, match="over the"):
         load_bytes("big.txt", b"word " * 300_000, max_mb=1)
+
+
+def test_binary_after_the_first_8kb_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(b"Clean text about Sichuan trade. " * 300 + bytes(range(1, 32)) * 400)
+    with pytest.raises(DocumentError, match="binary data"):
+        load_document(path)
+
+
+def test_stray_control_characters_become_spaces_keeping_offsets(tmp_path: Path) -> None:
+    path = tmp_path / "colour.txt"
+    body = "Plain words about Chengdu. " * 400 + "\x1b[31mred\x1b[0m and a bell\x07 here."
+    path.write_text(body, encoding="utf-8")
+    text = load_document(path).text
+    assert "\x1b" not in text and "\x07" not in text and len(text) == len(body)

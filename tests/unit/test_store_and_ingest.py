@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from assistant.embeddings import HashEmbedder
-from assistant.errors import IndexMissingError
-from assistant.indexing import Ingestor, index_status
+from assistant.errors import IndexIncompatibleError, IndexMissingError, PaperNotFoundError
+from assistant.indexing import Ingestor, index_status, remove_papers
 from assistant.store import FORMAT_VERSION, load_snapshot
 from tests.conftest import REPO, make_settings
 from tests.pdfs import encrypted_pdf, text_pdf
@@ -188,3 +191,151 @@ def test_killed_mid_ingest_the_old_index_still_loads(tmp_path: Path, corpus_copy
     after = load_snapshot(settings.paths.index_dir)
     assert after.path == before.path
     assert [c.chunk_id for c in after.chunks] == [c.chunk_id for c in before.chunks]
+
+
+# -- papers as records, one writer, recovery (issue 13) -----------------------------------
+
+
+def _notes(tmp_path: Path) -> tuple[Path, Path]:
+    a, b = tmp_path / "a" / "notes.txt", tmp_path / "b" / "notes.txt"
+    a.parent.mkdir()
+    b.parent.mkdir()
+    a.write_text("Notes on Deyang\n\nDeyang machinery plants exported turbines in 2017.\n")
+    b.write_text("Notes on Zigong\n\nZigong lantern makers toured Europe in 2016 widely.\n")
+    return a, b
+
+
+def test_same_named_papers_in_two_folders_are_two_papers(tmp_path: Path, corpus_copy: Path) -> None:
+    settings = make_settings(tmp_path, corpus_copy)
+    a, b = _notes(tmp_path)
+    snap, report = _ingest(settings, HashEmbedder(), [tmp_path / "a", tmp_path / "b"])
+    assert len(report.added) == 2 and report.updated == []
+    ids = [d for d in snap.documents if d.startswith("notes-")]
+    assert len(ids) == 2 and {snap.documents[i].path for i in ids} == {str(a), str(b)}
+    assert {snap.documents[i].source for i in ids} == {"path"}
+
+
+def test_plain_ingest_never_removes_papers_given_by_path(tmp_path: Path, corpus_copy: Path) -> None:
+    settings = make_settings(tmp_path, corpus_copy)
+    a, _ = _notes(tmp_path)
+    _ingest(settings, HashEmbedder())
+    _ingest(settings, HashEmbedder(), [a])
+    a.unlink()  # even when its file is gone: the text is in the index
+    snap, report = _ingest(settings, HashEmbedder())
+    assert report.removed == [] and any(d.path == str(a) for d in snap.documents.values())
+    status = index_status(snap, settings, HashEmbedder().name)
+    assert not status.stale  # a missing file is reported per paper, not as a stale index
+
+
+def test_remove_by_path_or_id_and_unknown_names_say_how_to_list(
+    tmp_path: Path, corpus_copy: Path
+) -> None:
+    settings = make_settings(tmp_path, corpus_copy)
+    a, b = _notes(tmp_path)
+    _ingest(settings, HashEmbedder(), [a, b])
+    report = remove_papers([str(a)], settings=settings, embedder=HashEmbedder())
+    assert len(report.removed) == 1
+    left = load_snapshot(settings.paths.index_dir).documents
+    assert not any(d.path == str(a) for d in left.values())
+    assert any(d.path == str(b) for d in left.values())
+    with pytest.raises(PaperNotFoundError, match="index-info"):
+        remove_papers(["nope.txt"], settings=settings, embedder=HashEmbedder())
+
+
+def test_concurrent_writers_both_keep_their_papers(tmp_path: Path, corpus_copy: Path) -> None:
+    settings = make_settings(tmp_path, corpus_copy)
+    a, b = _notes(tmp_path)
+    _ingest(settings, HashEmbedder())
+    said: list[str] = []
+
+    class Slow(HashEmbedder):
+        def embed(self, texts):  # type: ignore[no-untyped-def]
+            time.sleep(0.5)  # holds the lock long enough for the other writer to wait
+            return super().embed(texts)
+
+    def add(path: Path) -> None:
+        Ingestor(settings, Slow(), notify=said.append).run([path])
+
+    threads = [threading.Thread(target=add, args=(p,)) for p in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    docs = load_snapshot(settings.paths.index_dir).documents
+    assert {str(a), str(b)} <= {d.path for d in docs.values()}
+    assert any("waiting for another ingest" in s for s in said)
+
+
+def test_lost_current_or_damaged_generation_loads_the_newest_complete_one(
+    tmp_path: Path, corpus_copy: Path
+) -> None:
+    settings = make_settings(tmp_path, corpus_copy)
+    a, _ = _notes(tmp_path)
+    _ingest(settings, HashEmbedder())
+    full, _ = _ingest(settings, HashEmbedder(), [a])
+    index = settings.paths.index_dir
+    (index / "CURRENT").unlink()
+    snap = load_snapshot(index)
+    assert snap.path == full.path and "CURRENT is missing" in (snap.notice or "")
+    _ingest(settings, HashEmbedder())  # a writer makes it live again
+    assert (index / "CURRENT").read_text().strip() == full.path.name  # type: ignore[union-attr]
+
+    (full.path / "vectors.faiss").write_bytes(b"garbage")  # type: ignore[operator]
+    older = load_snapshot(index)
+    assert older.path != full.path and "unreadable" in (older.notice or "")
+    restored, _ = _ingest(settings, HashEmbedder())
+    assert set(restored.documents) == set(full.documents)  # the path paper is kept
+
+
+def test_pruning_keeps_three_generations_including_the_live_one(
+    tmp_path: Path, corpus_copy: Path
+) -> None:
+    settings = make_settings(tmp_path, corpus_copy)
+    _ingest(settings, HashEmbedder())
+    for n in range(4):
+        paper = tmp_path / f"g{n}.txt"
+        paper.write_text(f"Generation {n}\n\nThe Chengdu express ran {n + 10} trains weekly.\n")
+        last, _ = _ingest(settings, HashEmbedder(), [paper])
+    gens = sorted(settings.paths.index_dir.glob("gen-*"))
+    assert len(gens) == 3 and gens[-1] == last.path
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda m: m.update(embedding=None), "invalid at 'embedding'"),
+        (lambda m: m["embedding"].update(dimension=32), "64-d vectors but its manifest says 32-d"),
+        (lambda m: m.update(format_version=1), "format 1"),
+    ],
+    ids=["null-embedding", "dimension", "old-format"],
+)
+def test_bad_manifest_is_one_line_with_the_fix(
+    tmp_path: Path, corpus_copy: Path, edit: Any, message: str
+) -> None:
+    settings = make_settings(tmp_path, corpus_copy)
+    snap, _ = _ingest(settings, HashEmbedder())
+    path = snap.path / "manifest.json"  # type: ignore[operator]
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data))
+    with pytest.raises(IndexIncompatibleError, match="assistant ingest --rebuild") as e:
+        load_snapshot(settings.paths.index_dir)
+    assert message in str(e.value) and "\n" not in str(e.value)
+    rebuilt, _ = _ingest(settings, HashEmbedder(), rebuild=True)
+    assert set(rebuilt.documents) == set(snap.documents)
+
+
+def test_index_files_are_readable_by_group_and_others(tmp_path: Path, corpus_copy: Path) -> None:
+    settings = make_settings(tmp_path, corpus_copy)
+    _ingest(settings, HashEmbedder())
+    for path in settings.paths.index_dir.rglob("*"):
+        want = 0o755 if path.is_dir() else 0o644
+        assert stat.S_IMODE(path.stat().st_mode) & want == want, path
+
+
+def test_terminal_output_strips_escapes_and_markup() -> None:
+    from assistant.cli import _safe
+
+    shown = _safe("Title [/x] [/INST] \x1b[31mred\x1b[0m \x1b]0;pwned\x07end")
+    assert "\x1b" not in shown and "\x07" not in shown and "pwned" not in shown
+    assert shown == "Title \\[/x] \\[/INST] red end"
