@@ -29,7 +29,7 @@ MARKUP_BODY = (
     "The Chengdu rail freight hub grew quickly in 2019 because new express trains "
     "reached Lodz and Nuremberg. ![x](http://evil.example/a.png) [click](http://evil.example)\n"
 )
-MARKUP_DIR = "papers [/x]"
+MARKUP_DIR = "papers [/x]"  # two folders, "papers [" and "x]": Rich reads "[/x]" as a tag
 MARKUP_FILE = "notes [bold].txt"
 
 BUNDLED = {
@@ -139,7 +139,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     for name, text in BUNDLED.items():
         (ws.corpus / name).write_text(text, encoding="utf-8")
     folder = root / MARKUP_DIR
-    folder.mkdir()
+    folder.mkdir(parents=True)
     (folder / MARKUP_FILE).write_text(MARKUP_BODY, encoding="utf-8")
     assert_clean(ws.cli("ingest"))
     added = ws.cli("ingest", str(folder))
