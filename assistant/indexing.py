@@ -36,6 +36,7 @@ from .papers import (
     bundled_files,
     corpus_files,
     expand,
+    file_state,
     index_status,
     paper_id,
     resolve_paper,
@@ -149,7 +150,7 @@ class Ingestor:
         self._remove(docs, remove, report)
         files: list[tuple[Path, PaperSource]] = []
         if paths is None or rebuild:
-            files += self._sync_files(docs, report)
+            files += self._sync_files(docs, report, force=not compatible)
         files += [(p, source_of(p, self.settings)) for p in expand(paths or [])]
         fresh: dict[str, list[ChunkRecord]] = {
             k: [] for k in revived if k in docs and docs[k].alias_of is None
@@ -225,7 +226,7 @@ class Ingestor:
         )
 
     def _sync_files(
-        self, docs: dict[str, DocRecord], report: IngestReport
+        self, docs: dict[str, DocRecord], report: IngestReport, force: bool
     ) -> list[tuple[Path, PaperSource]]:
         """The bundled corpus (its removed papers dropped) and every other paper's file that
         still exists (refreshed when it changed; a missing one keeps its record)."""
@@ -237,7 +238,9 @@ class Ingestor:
         others = [
             (Path(d.path), d.source)
             for d in docs.values()
-            if d.source != "corpus" and Path(d.path).is_file()
+            if d.source != "corpus"
+            and (force or file_state(d) == "changed")
+            and Path(d.path).is_file()
         ]
         return [(p, "corpus") for p in bundled] + others
 
