@@ -7,6 +7,7 @@ their results. Run with ``streamlit run streamlit_app.py`` (``make run``).
 from __future__ import annotations
 
 import math
+import tomllib
 from collections.abc import Iterator
 from itertools import chain
 
@@ -88,6 +89,9 @@ def _settings() -> Settings | None:
             f"Invalid setting `{where}`: {first.get('msg')}. Fix the ASSISTANT_* environment "
             "variable or assistant.toml and reload the page."
         )
+        return None
+    except tomllib.TOMLDecodeError as e:
+        st.error(escape_markdown(f"assistant.toml is not valid TOML ({e}): fix it and reload."))
         return None
 
 
