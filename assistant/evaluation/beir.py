@@ -117,7 +117,7 @@ def build_snapshot(
         progress("embedding", len(texts), len(texts))
     vectors = np.concatenate(parts) if parts else np.zeros((0, embedder.dimension), np.float32)
     store = FaissVectorStore.build(vectors)
-    return IndexSnapshot({"embedding": {"model": embedder.name}}, {}, chunks, store)
+    return IndexSnapshot(None, {}, chunks, store)  # in memory only: no manifest
 
 
 def run_beir(

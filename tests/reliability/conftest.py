@@ -56,6 +56,7 @@ class Workspace:
     cache: Path
     uploads: Path
     extra_env: dict[str, str] = field(default_factory=dict)
+    built_papers: set[str] = field(default_factory=set)  # the shared index's paper ids
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {
@@ -145,6 +146,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     added = ws.cli("ingest", str(folder))
     assert_clean(added)
     assert "1 added" in added.stdout
+    ws.built_papers = set(ws.papers())
+    assert len(ws.built_papers) == len(BUNDLED) + 1
     return ws
 
 
@@ -153,4 +156,11 @@ def ws(built: Workspace, tmp_path: Path) -> Workspace:
     """A private copy of the shared index (same corpus, same embedding cache)."""
     index = tmp_path / "index"
     shutil.copytree(built.index, index)
-    return Workspace(tmp_path, built.corpus, index, built.cache, tmp_path / "uploads")
+    return Workspace(
+        tmp_path,
+        built.corpus,
+        index,
+        built.cache,
+        tmp_path / "uploads",
+        built_papers=built.built_papers,
+    )

@@ -42,7 +42,7 @@ def _live(ws: Workspace) -> Path:
 
 def test_two_concurrent_ingests_keep_both_papers(ws: Workspace) -> None:
     """Trial: two `assistant ingest` processes on different papers; only one was kept."""
-    before = set(ws.papers())
+    before = ws.built_papers
     a = _paper(
         ws,
         "a",
@@ -153,7 +153,7 @@ def test_upload_rebases_on_papers_the_cli_added(
 
 def test_lost_current_falls_back_to_the_newest_generation(ws: Workspace) -> None:
     """Trial: a lost CURRENT rebuilt the index from corpus/ alone, dropping papers by path."""
-    papers = set(ws.papers())
+    papers = ws.built_papers
     (ws.index / "CURRENT").unlink()
     info = ws.info()
     assert "CURRENT is missing" in str(info["notice"])
@@ -166,7 +166,7 @@ def test_lost_current_falls_back_to_the_newest_generation(ws: Workspace) -> None
 
 def test_corrupt_vectors_fall_back_and_ingest_restores_every_paper(ws: Workspace) -> None:
     """Trial: a corrupt vectors.faiss rebuilt from corpus/ alone, then pruned the rest."""
-    papers = set(ws.papers())
+    papers = ws.built_papers
     vectors = _live(ws) / "vectors.faiss"
     vectors.write_bytes(vectors.read_bytes()[:500])
     info = ws.info()  # the older generation loads (it lacks the paper added by path)
@@ -240,7 +240,7 @@ def test_null_embedding_in_the_manifest_is_one_line_and_rebuild_keeps_papers(
     ws: Workspace,
 ) -> None:
     """Trial: `"embedding": null` in the manifest raised a traceback."""
-    papers = set(ws.papers())
+    papers = ws.built_papers
     manifest = _single_generation(ws) / "manifest.json"
     data = json.loads(manifest.read_text())
     data["embedding"] = None
