@@ -31,6 +31,7 @@ from assistant.ui_support import (
     doc_label,
     escape_markdown,
     export_markdown,
+    file_label,
     format_built_at,
     highlight_html,
     plural,
@@ -329,7 +330,7 @@ def _render_card(card: SourceCard, docs: dict[str, PaperInfo]) -> None:
         st.markdown(
             f'<div class="bri-card-title">{markers}{_html(doc_label(p.doc_id, docs))}</div>'
             f'<div class="bri-meta">{_html(authors_line(p.doc_id, docs))} · '
-            f"{_html(p.section or 'no section')} · {_html(p.doc_id)}</div>",
+            f"{_html(p.section or 'no section')} · {_html(file_label(p.doc_id, docs))}</div>",
             unsafe_allow_html=True,
         )
         st.markdown(

@@ -145,6 +145,15 @@ def doc_label(doc_id: str, docs: Papers) -> str:
     return doc.title if doc and doc.title else doc_id
 
 
+def file_label(doc_id: str, docs: Papers) -> str:
+    """The name a reader knows a paper by: its file name (ids of papers added by path or upload
+    carry a hash of the path, to tell two ``notes.txt`` apart)."""
+    doc = docs.get(doc_id)
+    if doc is None or getattr(doc, "source", "corpus") == "corpus":
+        return doc_id
+    return Path(doc.path).name
+
+
 def authors_line(doc_id: str, docs: Papers) -> str:
     doc = docs.get(doc_id)
     if doc is None or not doc.authors:

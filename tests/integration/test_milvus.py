@@ -135,7 +135,11 @@ def test_assistant_on_milvus_answers_like_faiss(
     settings = make_settings(tmp_path, store={"backend": "milvus"})
     bot = Assistant.load(settings, embedder=real_embedder)
     manifest = bot.snapshot.manifest
-    assert manifest["store"]["backend"] == "milvus" and manifest["index_type"] == "milvus-flat"
+    assert (
+        manifest is not None
+        and manifest.backend == "milvus"
+        and manifest.index_type == "milvus-flat"
+    )
     assert not (bot.snapshot.path / "vectors.faiss").exists()  # type: ignore[operator]
     assert [c.chunk_id for c in bot.snapshot.chunks] == [
         c.chunk_id for c in real_assistant.snapshot.chunks
@@ -198,12 +202,12 @@ def test_switching_faiss_to_milvus_moves_vectors_without_re_embedding(
     first = ingest(settings=faiss_settings, embedder=real_embedder)
     milvus_settings = faiss_settings.with_updates(store={"backend": "milvus"})
     bot = Assistant.load(milvus_settings, embedder=real_embedder)
-    assert bot.snapshot.manifest["store"]["backend"] == "faiss"
+    assert bot.snapshot.manifest.backend == "faiss"  # type: ignore[union-attr]
     assert "settings say milvus" in bot.status().message
     inner = real_embedder.inner
     calls = inner.calls  # type: ignore[attr-defined]
     second = ingest(settings=milvus_settings, embedder=real_embedder)
     assert inner.calls == calls  # type: ignore[attr-defined]
     snap = load_snapshot(milvus_settings.paths.index_dir, milvus_settings.store)
-    assert snap.manifest["store"]["backend"] == "milvus"
+    assert snap.manifest.backend == "milvus"  # type: ignore[union-attr]
     assert snap.store.size == first.chunks == second.chunks
