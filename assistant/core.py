@@ -27,6 +27,7 @@ from .papers import (
     IndexStatus,
     UploadResult,
     add_upload,
+    discard_uploads,
     index_info,
     index_status,
     resolve_paper,
@@ -164,7 +165,9 @@ class Assistant:
         """Drop papers from the index by id or by the path they were ingested from."""
         latest = load_snapshot(self.settings.paths.index_dir, self.settings.store)
         ids = [resolve_paper(t, latest.documents.values()) for t in targets]
-        return self._write(None, notify, paths=[], remove=ids)
+        report = self._write(None, notify, paths=[], remove=ids)
+        discard_uploads([latest.documents[i] for i in report.removed], self.settings)
+        return report
 
     def reindex(
         self,

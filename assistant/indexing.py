@@ -35,6 +35,7 @@ from .papers import (
     IndexStatus,
     bundled_files,
     corpus_files,
+    discard_uploads,
     expand,
     file_state,
     index_status,
@@ -487,4 +488,6 @@ def remove_papers(
     settings = settings or Settings()
     latest = load_snapshot(settings.paths.index_dir, settings.store)
     ids = [resolve_paper(t, latest.documents.values()) for t in targets]
-    return ingest([], settings=settings, embedder=embedder, remove=ids, notify=notify)
+    report = ingest([], settings=settings, embedder=embedder, remove=ids, notify=notify)
+    discard_uploads([latest.documents[i] for i in report.removed], settings)
+    return report

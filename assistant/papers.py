@@ -225,6 +225,15 @@ def resolve_paper(target: str | Path, documents: Iterable[DocRecord]) -> str:
     )
 
 
+def discard_uploads(removed: Iterable[DocRecord], settings: Settings) -> None:
+    """Delete the saved files of removed uploads: the uploads folder mirrors the index."""
+    uploads = settings.paths.uploads_dir.resolve()
+    for doc in removed:
+        path = Path(doc.path)
+        if doc.source == "upload" and path.resolve().is_relative_to(uploads):
+            path.unlink(missing_ok=True)
+
+
 @dataclass(frozen=True)
 class UploadResult:
     """What became of one upload: ``level`` is success, warning or error."""

@@ -184,3 +184,11 @@ def test_upload_is_indexed_and_searchable_and_duplicates_refused(app_env: Path) 
     at.sidebar.file_uploader[0].set_value(("panda.txt", b"Another text.", "text/plain")).run()
     assert any("panda.txt: a paper with this name" in _shown(w.value) for w in at.sidebar.warning)
     assert (app_env / "uploads" / "panda.txt").read_bytes().startswith(fact)  # not overwritten
+
+    remove = [b for b in at.sidebar.button if b.label == "Remove"]
+    assert len(remove) == 1  # only the upload: bundled papers come back with the corpus sync
+    remove[0].click().run()
+    assert not at.exception
+    assert any(_shown(s.value).startswith("Removed panda-") for s in at.sidebar.success)
+    assert not [b for b in at.sidebar.button if b.label == "Remove"]
+    assert not (app_env / "uploads" / "panda.txt").exists()  # the uploads folder follows
