@@ -1,10 +1,15 @@
-"""Ingest papers into the index incrementally, and tell whether an index is stale.
+"""Ingest papers into the index incrementally, one writer at a time.
 
 Only new or changed files are cleaned, chunked and embedded (the embedding cache also skips
 texts seen before); a file whose bytes already exist under another name is reported as a
 duplicate; a near-identical rendering of an indexed paper becomes its alias; a moderately
 similar one is linked as a version. Every bad file gets one line in the report and the rest of
 the batch still indexes. The new index is written as a new generation (see ``store``).
+
+Every run holds the index's writer lock and builds on the newest generation on disk, so
+concurrent writers (two CLI ingests, the app and the CLI) never drop each other's papers. A
+plain sync touches only the bundled corpus; papers given by path or upload leave only through
+``remove`` (see ``papers``).
 """
 
 from __future__ import annotations
