@@ -28,7 +28,6 @@ from assistant.answering.backends import LlamaCppChatModel, _load_llama, default
 from assistant.answering.base import AnswerContext
 from assistant.answering.citations import CitationVerifier
 from assistant.answering.llm import LLMAnswerer
-from assistant.settings import PROJECT_ROOT
 from assistant.types import Passage
 
 QUESTIONS = [
@@ -123,7 +122,7 @@ def _parse() -> argparse.Namespace:
 
 
 def _assistant(tmp: Path) -> Assistant:
-    paths = {"corpus_dir": PROJECT_ROOT / "corpus", "index_dir": tmp / "index",
+    paths = {"index_dir": tmp / "index",
              "cache_dir": tmp / "cache", "uploads_dir": tmp / "uploads"}
     return Assistant.load(Settings(paths=paths))
 
