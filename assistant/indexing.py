@@ -400,16 +400,11 @@ def ingest(
     rebuild: bool = False,
 ) -> IngestReport:
     """Build or update the index from ``paths`` (default: the whole corpus folder)."""
-    from .embeddings import CachedEmbedder, SentenceTransformerEmbedder
+    from .embeddings import make_embedder
 
     settings = settings or Settings()
     if embedder is None:
-        inner: Embedder = SentenceTransformerEmbedder(settings.embedding)
-        if settings.embedding.engine == "ray":
-            from .distributed import RayEmbedder
-
-            inner = RayEmbedder(settings.embedding)
-        embedder = CachedEmbedder(inner, settings.paths.cache_dir)
+        embedder = make_embedder(settings)
     try:
         _, report = Ingestor(settings, embedder, progress).run(paths, rebuild=rebuild)
     except OSError as e:

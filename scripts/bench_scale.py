@@ -4,7 +4,8 @@
     .venv/bin/python scripts/bench_scale.py ray --repeat 4
 
 Each prints one JSON object. The functions are importable by the benchmark harness:
-``bench_milvus(100_000)`` and ``assistant.distributed.ingest_throughput(settings, (1, 2))``.
+``bench_milvus(100_000)`` and ``ray_throughput.ingest_throughput(settings, (1, 2))`` (in
+``assistant.benchmarks``).
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ def main() -> None:
         result = bench_milvus(args.n, queries=args.queries, threads=args.threads)
     else:
         from assistant import Settings
-        from assistant.distributed import ingest_throughput
+        from assistant.benchmarks.ray_throughput import ingest_throughput
 
         settings = Settings().with_updates(embedding={"ray_batch_size": args.batch_size})
         result = ingest_throughput(settings, (1, 2), args.repeat, num_cpus=args.num_cpus)
