@@ -3,25 +3,118 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .errors import AssistantError
 from .settings import RetrievalMode, Settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app = typer.Typer(add_completion=False, no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class _Options:
+    quiet: bool = False
+    verbose: bool = False
+    index_dir: Path | None = None
+
+
+_opts = _Options()
+
+
+@app.callback()
+def _global_options(
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Results only: no notes, warnings or progress.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also print what the library logs, and timings.")
+    ] = False,
+    index_dir: Annotated[
+        Path | None,
+        typer.Option(help="Index folder (default: ./index, or paths.index_dir in the settings)."),
+    ] = None,
+) -> None:
+    """Cited answers from research papers, offline. Index and cache live in the folder you run
+    it from (./index, ./.cache) unless settings say otherwise."""
+    global _opts
+    if quiet and verbose:
+        raise typer.BadParameter("--quiet and --verbose exclude each other")
+    _opts = _Options(quiet=quiet, verbose=verbose, index_dir=index_dir)
+    _log_to_console(logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING)
+
+
+class _ConsoleLog(logging.Handler):
+    """The library's log records as one dim (info) or yellow (warning) line each on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        label = "[yellow]note:[/]" if record.levelno >= logging.WARNING else "[dim]info:[/]"
+        err.print(f"{label} {escape(record.getMessage())}", highlight=False, soft_wrap=True)
+
+
+def _log_to_console(level: int) -> None:
+    logger = logging.getLogger("assistant")
+    for handler in [h for h in logger.handlers if isinstance(h, _ConsoleLog)]:
+        logger.removeHandler(handler)
+    logger.addHandler(_ConsoleLog())
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+class _StageBars:
+    """A progress callback drawing one bar per stage (each added once, then updated)."""
+
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(stage, total=total)
+        self.bar.update(self.tasks[stage], completed=done, total=total)
+
+
+@contextmanager
+def _progress(width: int = 10) -> Iterator[ProgressFn | None]:
+    """Progress bars for long work, drawn only on a terminal and unless --quiet."""
+    if _opts.quiet or not err.is_terminal:
+        yield None
+        return
+    columns = (
+        TextColumn(f"{{task.description:<{width}}}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        yield _StageBars(bar)
+
+
+def _note(message: str) -> None:
+    """A warning or notice for the user on stderr, unless --quiet."""
+    if not _opts.quiet:
+        err.print(f"[yellow]note:[/] {escape(message)}", highlight=False)
 
 
 def _settings(mode: str | None = None, k: int | None = None) -> Settings:
     settings = Settings()
+    if _opts.index_dir is not None:
+        settings = settings.with_updates(paths={"index_dir": _opts.index_dir})
     updates: dict[str, object] = {}
     if mode:
         updates["mode"] = mode
@@ -38,7 +131,7 @@ def _fail(e: Exception) -> None:
 @app.command()
 def ingest(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="Files to add (default: corpus/).")
+        list[Path] | None, typer.Argument(help="Files to add (default: the bundled papers).")
     ] = None,
     rebuild: Annotated[bool, typer.Option(help="Ignore the existing index and rebuild.")] = False,
     engine: Annotated[
@@ -50,21 +143,7 @@ def ingest(
 
     if engine not in (None, "local", "ray"):
         raise typer.BadParameter(f"--engine {engine}: use local or ray")
-    with Progress(
-        TextColumn("{task.description:<10}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
+    with _progress() as progress:
         try:
             settings = _settings()
             if engine:
@@ -77,7 +156,8 @@ def ingest(
     for path, reason in report.errors.items():
         err.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False)
     for path, existing in report.duplicates.items():
-        err.print(f"[yellow]duplicate[/] {path}: same file as {existing}", highlight=False)
+        if not _opts.quiet:
+            err.print(f"[yellow]duplicate[/] {path}: same file as {existing}", highlight=False)
     for alias, canonical in report.aliases.items():
         out.print(f"alias      {alias} -> {canonical} (same paper, indexed once)", highlight=False)
     for members in report.versions.values():
@@ -139,7 +219,7 @@ def _print_answer(answer, as_json: bool) -> None:  # type: ignore[no-untyped-def
         sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
         return
     if answer.notice:
-        err.print(f"[yellow]note:[/] {answer.notice}", highlight=False)
+        _note(answer.notice)
     out.print(answer.text, highlight=False)
     if answer.abstained and answer.passages:
         out.print("\n[dim]Closest passages:[/]")
@@ -171,11 +251,16 @@ def ask(
     from .core import Assistant
 
     try:
-        bot = Assistant.load(_settings(_mode(mode), k))
+        with _progress() as progress:  # drawn only if the index is built on first use
+            bot = Assistant.load(_settings(_mode(mode), k), progress=progress)
         _warn_stale(bot)
-        _print_answer(bot.ask(question), as_json)
+        answer = bot.ask(question)
+        _print_answer(answer, as_json)
     except AssistantError as e:
         _fail(e)
+    if _opts.verbose:
+        timings = ", ".join(f"{stage} {s * 1000:.0f} ms" for stage, s in answer.timings.items())
+        err.print(f"[dim]timings: {timings}[/]", highlight=False)
 
 
 @app.command()
@@ -185,12 +270,14 @@ def chat(mode: Annotated[str | None, typer.Option(help="dense | bm25 | hybrid")]
     from .types import Turn
 
     try:
-        bot = Assistant.load(_settings(_mode(mode)))
+        with _progress() as progress:
+            bot = Assistant.load(_settings(_mode(mode)), progress=progress)
     except AssistantError as e:
         _fail(e)
     _warn_stale(bot)
     history: list[Turn] = []
-    out.print("[dim]Ask about the papers. 'exit' to leave, 'new' for a new conversation.[/]")
+    if not _opts.quiet:
+        out.print("[dim]Ask about the papers. 'exit' to leave, 'new' for a new conversation.[/]")
     while True:
         try:
             question = input("\nyou> ").strip()
@@ -228,14 +315,7 @@ def eval_(
 
     if modes and not compare:
         raise typer.BadParameter(f"unexpected {' '.join(modes)}: modes go after --compare")
-    with Progress(TextColumn("{task.description:<24}"), BarColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.completed}/{task.total}"), console=err, transient=True) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(stage: str, done: int, total: int) -> None:
-            tasks.setdefault(stage, bar.add_task(stage, total=total))
-            bar.update(tasks[stage], completed=done, total=total)
-
+    with _progress(width=24) as progress:
         try:
             if beir:
                 result = ev.run_beir(beir, progress=progress)
@@ -281,7 +361,7 @@ def bench(
     if parsed and not quick:
         config.sizes = parsed
     try:
-        run_bench(config, _settings(), say=lambda m: err.print(f"[dim]bench:[/] {m}"))
+        run_bench(config, _settings(), say=_say)
     except AssistantError as e:
         _fail(e)
     out.print((out_dir / "results.md").read_text(encoding="utf-8"), highlight=False)
@@ -295,10 +375,15 @@ def _mode(mode: str | None) -> RetrievalMode | None:
     return mode  # type: ignore[return-value]
 
 
+def _say(message: str) -> None:
+    if not _opts.quiet:
+        err.print(f"[dim]bench:[/] {escape(message)}", highlight=False)
+
+
 def _warn_stale(bot) -> None:  # type: ignore[no-untyped-def]
     status = bot.status()
-    if status.stale:
-        err.print(f"[yellow]warning:[/] {status.message}", highlight=False)
+    if status.stale and not _opts.quiet:
+        err.print(f"[yellow]warning:[/] {escape(status.message)}", highlight=False)
 
 
 def main() -> None:  # pragma: no cover

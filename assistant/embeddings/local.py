@@ -51,7 +51,10 @@ class SentenceTransformerEmbedder:
                     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                     from sentence_transformers import SentenceTransformer
 
-                    model = SentenceTransformer(str(self._model_path), device=self.settings.device)
+                    with _no_progress_bars():  # a CLI answer prints the answer, nothing else
+                        model = SentenceTransformer(
+                            str(self._model_path), device=self.settings.device
+                        )
                     dim = getattr(model, "get_embedding_dimension", None) or (
                         model.get_sentence_embedding_dimension
                     )
@@ -85,6 +88,20 @@ class SentenceTransformerEmbedder:
             )
             self.calls += len(texts)
         return np.asarray(vectors, dtype=np.float32)
+
+
+@contextmanager
+def _no_progress_bars() -> Iterator[None]:
+    """Hide transformers' "Loading weights" bar while the model loads, then restore it."""
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
 
 
 @contextmanager
