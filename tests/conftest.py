@@ -14,6 +14,11 @@ import pytest
 
 from assistant import Assistant, Settings
 from assistant.embeddings import CachedEmbedder, HashEmbedder, SentenceTransformerEmbedder
+from tests.ci_guards import (  # noqa: F401  (pytest hooks, registered by being here)
+    pytest_collection_modifyitems,
+    pytest_make_collect_report,
+    pytest_runtest_makereport,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"

@@ -18,7 +18,7 @@ from assistant.store import ChunkRecord, FaissVectorStore, load_snapshot
 from tests.conftest import make_settings
 
 pytest.importorskip("pymilvus")
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.milvus]
 
 Corpus = tuple[list[ChunkRecord], np.ndarray, dict[str, str | None]]
 MODEL = "all-MiniLM-L6-v2"

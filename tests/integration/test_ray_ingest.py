@@ -20,7 +20,7 @@ from assistant.store import load_snapshot
 from tests.conftest import make_settings
 
 ray = pytest.importorskip("ray")
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.ray, pytest.mark.slow]
 
 MARKER = "Zeppelinfabrik"
 

@@ -205,7 +205,10 @@ def test_unreachable_backend_at_start_gives_extractive_with_a_notice(tmp_path: P
          "ASSISTANT_LLM__MODEL_PATH"),
         ({"llm": {"backend": "llamacpp", "answer_tokens": 4096}}, ExtractiveAnswerer,
          "must be below llm.max_context_tokens"),
-        pytest.param({"llm": {"backend": "llamacpp"}}, LLMAnswerer, None, marks=NEEDS_GGUF),
+        pytest.param(
+            {"llm": {"backend": "llamacpp"}}, LLMAnswerer, None,
+            marks=[NEEDS_GGUF, pytest.mark.llm],
+        ),
     ],
 )
 def test_factory_choices(bot: Assistant, groups: dict[str, dict[str, object]], answerer: type,
@@ -287,6 +290,7 @@ def test_llamacpp_model_rejects_unknown_roles_and_maps_known_ones() -> None:
 
 
 @NEEDS_GGUF
+@pytest.mark.llm
 def test_llamacpp_backend_is_built_lazily_without_loading_the_model() -> None:
     model = make_chat_model(LLMSettings(backend="llamacpp", max_context_tokens=1024,
                                         answer_tokens=64))
