@@ -324,8 +324,8 @@ def eval_(
                 return
             config = ev.EvalConfig(
                 qa=qa or ev.DEFAULT_QA, mode=_mode(mode), answerer=answerer, k=k, limit=limit,
-                compare=[_mode(m) for m in modes or ev.MODES] if compare else [], out=out_dir,
-                calibrate=calibrate,
+                compare=[m for m in map(_mode, modes or ev.MODES) if m] if compare else [],
+                out=out_dir, calibrate=calibrate,
             )
             report, folder = ev.evaluate(config, progress=progress)
         except (AssistantError, ValueError) as e:

@@ -169,7 +169,8 @@ class LLMSettings(_Group):
     )
     max_retries: int = Field(1, ge=0, description="Retries of a failed request to the server.")
     n_threads: int | None = Field(
-        None, ge=1,
+        None,
+        ge=1,
         description="llamacpp CPU threads for prompt and generation (None: llama.cpp's choice; "
         "1 is fastest on busy shared cores, where spinning threads wait on each other).",
     )
@@ -182,7 +183,9 @@ class LLMSettings(_Group):
         0.5, description="Sentence-passage cosine needed for a citation to count as support."
     )
     support_coverage: float = Field(
-        0.5, ge=0.0, le=1.0,
+        0.5,
+        ge=0.0,
+        le=1.0,
         description="Share of a sentence's content words its cited passage(s) must contain.",
     )
 

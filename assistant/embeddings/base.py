@@ -9,11 +9,20 @@ import numpy as np
 
 
 class Embedder(Protocol):
-    """What the chunker, store and retriever need from an embedding model."""
+    """What the chunker, store and retriever need from an embedding model.
 
-    name: str
-    dimension: int
-    max_seq_length: int
+    Read-only members, so a wrapper (the cache, the Ray embedder) may forward them as
+    properties and a plain class may set them as attributes.
+    """
+
+    @property
+    def name(self) -> str: ...  # recorded in the manifest; a change means a rebuild
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def max_seq_length(self) -> int: ...  # word pieces the encoder reads before truncating
 
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
