@@ -21,6 +21,7 @@ import numpy as np
 
 from assistant.milvus_store import MilvusTarget, MilvusVectorStore
 from assistant.settings import StoreSettings
+from assistant.stats import percentiles
 from assistant.store import ChunkRecord, FaissVectorStore
 
 
@@ -44,7 +45,7 @@ def _latency(search: Any, queries: np.ndarray, k: int) -> dict[str, float]:
         t0 = time.perf_counter()
         search(q[None, :], k)
         times.append((time.perf_counter() - t0) * 1000)
-    return {"p50_ms": float(np.percentile(times, 50)), "p95_ms": float(np.percentile(times, 95))}
+    return {f"{p}_ms": v or 0.0 for p, v in percentiles(times).items()}
 
 
 def _rss_mb() -> float:
