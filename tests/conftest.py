@@ -28,10 +28,11 @@ CORPUS = REPO / "corpus"
 def _isolated_paths(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No test touches the repo's index/ or .cache/: env defaults point into tmp."""
+    """No test touches the working folder's index/, .cache/ or uploads/: env points into tmp."""
     base = tmp_path_factory.getbasetemp() / "default-paths"
     monkeypatch.setenv("ASSISTANT_PATHS__INDEX_DIR", str(base / "index"))
     monkeypatch.setenv("ASSISTANT_PATHS__CACHE_DIR", str(base / "cache"))
+    monkeypatch.setenv("ASSISTANT_PATHS__UPLOADS_DIR", str(base / "uploads"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 
