@@ -129,3 +129,16 @@ def test_progress_draws_one_bar_per_stage() -> None:
 def test_no_progress_bars_off_a_terminal() -> None:
     with cli._progress() as progress:
         assert progress is None  # CliRunner / pipes are not terminals
+
+
+def test_unwritable_cache_is_one_note_not_an_error(
+    indexed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = indexed / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("ASSISTANT_PATHS__CACHE_DIR", str(blocker / "cache"))
+    stdout, stderr = _run("ask", QUESTION)
+    assert "Sources" in stdout
+    assert stderr.count("embedding cache off") == 1 and len(stderr.strip().splitlines()) == 1
+    _, quiet = _run("--quiet", "ask", QUESTION)
+    assert quiet == ""
