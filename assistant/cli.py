@@ -39,6 +39,7 @@ _opts = _Options()
 
 @app.callback()
 def _global_options(
+    ctx: typer.Context,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Results only: no notes, warnings or progress.")
     ] = False,
@@ -56,7 +57,8 @@ def _global_options(
     if quiet and verbose:
         raise typer.BadParameter("--quiet and --verbose exclude each other")
     _opts = _Options(quiet=quiet, verbose=verbose, index_dir=index_dir)
-    _log_to_console(logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING)
+    level = logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING
+    ctx.call_on_close(_log_to_console(level))
 
 
 class _ConsoleLog(logging.Handler):
@@ -67,13 +69,20 @@ class _ConsoleLog(logging.Handler):
         err.print(f"{label} {escape(record.getMessage())}", highlight=False, soft_wrap=True)
 
 
-def _log_to_console(level: int) -> None:
+def _log_to_console(level: int) -> Callable[[], None]:
+    """Send the library's log to the console for this command; returns the undo."""
     logger = logging.getLogger("assistant")
-    for handler in [h for h in logger.handlers if isinstance(h, _ConsoleLog)]:
-        logger.removeHandler(handler)
-    logger.addHandler(_ConsoleLog())
+    handler, before = _ConsoleLog(), (logger.level, logger.propagate)
+    logger.addHandler(handler)
     logger.setLevel(level)
-    logger.propagate = False
+    logger.propagate = False  # printed once, here, not again by a root handler
+
+    def restore() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(before[0])
+        logger.propagate = before[1]
+
+    return restore
 
 
 class _StageBars:

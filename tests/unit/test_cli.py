@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,10 @@ def test_unwritable_cache_is_one_note_not_an_error(
     assert stderr.count("embedding cache off") == 1 and len(stderr.strip().splitlines()) == 1
     _, quiet = _run("--quiet", "ask", QUESTION)
     assert quiet == ""
+
+
+def test_console_logging_is_undone_after_the_command(indexed: Path) -> None:
+    logger = logging.getLogger("assistant")
+    before = (list(logger.handlers), logger.level, logger.propagate)
+    _run("--verbose", "index-info")
+    assert (list(logger.handlers), logger.level, logger.propagate) == before
