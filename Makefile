@@ -39,8 +39,12 @@ run: setup
 	$(VENV)/bin/assistant ingest
 	$(VENV)/bin/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
+# ruff (lint and format) on everything; mypy (with the pydantic plugin) on the library.
+LINTED := assistant tests eval scripts streamlit_app.py setup.py
 lint: $(DEV_STAMP)
-	$(VENV)/bin/ruff check assistant tests eval streamlit_app.py
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/mypy assistant
 
 test: setup-dev lint
 	$(PY) -m pytest -q
@@ -68,4 +72,4 @@ bench: setup-dev
 	$(PY) scripts/bench_scale.py ray --repeat 4 > bench/ray.json
 
 clean:
-	rm -rf index/gen-* index/CURRENT .cache eval/reports bench/out
+	rm -rf index/gen-* index/CURRENT .cache eval/reports bench/out build

@@ -1,9 +1,8 @@
 """bri-assistant: cited question answering over research papers, offline by default."""
 
-__version__ = "0.1.0"
-
-from .core import Assistant  # noqa: E402
-from .settings import Settings  # noqa: E402
-from .types import Answer, Citation, Passage  # noqa: E402
+from ._version import __version__
+from .core import Assistant
+from .settings import Settings
+from .types import Answer, Citation, Passage
 
 __all__ = ["Answer", "Assistant", "Citation", "Passage", "Settings", "__version__"]

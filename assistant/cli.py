@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import re
 import sys
 import tomllib
-from collections.abc import Callable
-from dataclasses import asdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -17,14 +19,14 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from .errors import AssistantError
 from .settings import RetrievalMode, Settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app = typer.Typer(add_completion=False, no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,11 +43,108 @@ def _safe(value: object) -> str:
     """Paper text, titles and paths for the terminal: controls stripped, Rich markup escaped."""
     return escape(_TERMINAL_CONTROL.sub("", str(value)))
 
+ProgressFn = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class _Options:
+    quiet: bool = False
+    verbose: bool = False
+    index_dir: Path | None = None
+
+
+_opts = _Options()
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Results only: no notes, warnings or progress.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also print what the library logs, and timings.")
+    ] = False,
+    index_dir: Annotated[
+        Path | None,
+        typer.Option(help="Index folder (default: ./index, or paths.index_dir in the settings)."),
+    ] = None,
+) -> None:
+    """Cited answers from research papers, offline. Index and cache live in the folder you run
+    it from (./index, ./.cache) unless settings say otherwise."""
+    global _opts
+    if quiet and verbose:
+        raise typer.BadParameter("--quiet and --verbose exclude each other")
+    _opts = _Options(quiet=quiet, verbose=verbose, index_dir=index_dir)
+    level = logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING
+    ctx.call_on_close(_log_to_console(level))
+
+
+class _ConsoleLog(logging.Handler):
+    """The library's log records as one dim (info) or yellow (warning) line each on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        label = "[yellow]note:[/]" if record.levelno >= logging.WARNING else "[dim]info:[/]"
+        err.print(f"{label} {_safe(record.getMessage())}", highlight=False, soft_wrap=True)
+
+
+def _log_to_console(level: int) -> Callable[[], None]:
+    """Send the library's log to the console for this command; returns the undo."""
+    logger = logging.getLogger("assistant")
+    handler, before = _ConsoleLog(), (logger.level, logger.propagate)
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False  # printed once, here, not again by a root handler
+
+    def restore() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(before[0])
+        logger.propagate = before[1]
+
+    return restore
+
+
+class _StageBars:
+    """A progress callback drawing one bar per stage (each added once, then updated)."""
+
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(stage, total=total)
+        self.bar.update(self.tasks[stage], completed=done, total=total)
+
+
+@contextmanager
+def _progress(width: int = 10) -> Iterator[ProgressFn | None]:
+    """Progress bars for long work, drawn only on a terminal and unless --quiet."""
+    if _opts.quiet or not err.is_terminal:
+        yield None
+        return
+    columns = (
+        TextColumn(f"{{task.description:<{width}}}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        yield _StageBars(bar)
+
+
+def _note(message: str) -> None:
+    """A warning or notice for the user on stderr, unless --quiet."""
+    if not _opts.quiet:
+        err.print(f"[yellow]note:[/] {_safe(message)}", highlight=False)
+
 
 def _settings(mode: str | None = None, k: int | None = None) -> Settings:
     if k is not None and k < 1:
         raise _UsageError(f"--k must be a whole number of passages, at least 1, not {k}")
     settings = Settings()
+    if _opts.index_dir is not None:
+        settings = settings.with_updates(paths={"index_dir": _opts.index_dir})
     updates: dict[str, object] = {}
     if mode:
         updates["mode"] = mode
@@ -120,24 +219,10 @@ def ingest(
 
     if engine not in (None, "local", "ray"):
         raise typer.BadParameter(f"--engine {engine}: use local or ray")
-    settings = _settings()
-    if engine:
-        settings = settings.with_updates(embedding={"engine": engine})
-    with Progress(
-        TextColumn("{task.description:<10}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
+    with _progress() as progress:
+        settings = _settings()
+        if engine:
+            settings = settings.with_updates(embedding={"engine": engine})
         report = run_ingest(
             paths or None, settings=settings, progress=progress, rebuild=rebuild, notify=_note
         )
@@ -146,17 +231,15 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _note(message: str) -> None:
-    err.print(f"[yellow]note:[/] {_safe(message)}", highlight=False)
-
-
 def _print_report(report) -> None:  # type: ignore[no-untyped-def]
     for path, reason in report.errors.items():
         err.print(f"[yellow]skipped[/] {_safe(path)}: {_safe(reason)}", highlight=False)
     for path, existing in report.duplicates.items():
-        err.print(
-            f"[yellow]duplicate[/] {_safe(path)}: same file as {_safe(existing)}", highlight=False
-        )
+        if not _opts.quiet:
+            err.print(
+                f"[yellow]duplicate[/] {_safe(path)}: same file as {_safe(existing)}",
+                highlight=False,
+            )
     for alias, canonical in report.aliases.items():
         out.print(
             f"alias      {_safe(alias)} -> {_safe(canonical)} (same paper, indexed once)",
@@ -244,7 +327,7 @@ def _print_answer(answer, as_json: bool) -> None:  # type: ignore[no-untyped-def
         sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
         return
     if answer.notice:
-        err.print(f"[yellow]note:[/] {_safe(answer.notice)}", highlight=False)
+        _note(answer.notice)
     out.print(_safe(answer.text), highlight=False)
     if answer.abstained and answer.passages:
         out.print("\n[dim]Closest passages:[/]")
@@ -280,9 +363,14 @@ def ask(
     """Answer one question with numbered, quoted sources."""
     from .core import Assistant
 
-    bot = Assistant.load(_settings(_mode(mode), k))
+    with _progress() as progress:  # drawn only if the index is built on first use
+        bot = Assistant.load(_settings(_mode(mode), k), progress=progress)
     _warn_stale(bot)
-    _print_answer(bot.ask(question), as_json)
+    answer = bot.ask(question)
+    _print_answer(answer, as_json)
+    if _opts.verbose:
+        timings = ", ".join(f"{stage} {s * 1000:.0f} ms" for stage, s in answer.timings.items())
+        err.print(f"[dim]timings: {timings}[/]", highlight=False)
 
 
 @app.command()
@@ -292,10 +380,12 @@ def chat(mode: Annotated[str | None, typer.Option(help="dense | bm25 | hybrid")]
     from .core import Assistant
     from .types import Turn
 
-    bot = Assistant.load(_settings(_mode(mode)))
+    with _progress() as progress:
+        bot = Assistant.load(_settings(_mode(mode)), progress=progress)
     _warn_stale(bot)
     history: list[Turn] = []
-    out.print("[dim]Ask about the papers. 'exit' to leave, 'new' for a new conversation.[/]")
+    if not _opts.quiet:
+        out.print("[dim]Ask about the papers. 'exit' to leave, 'new' for a new conversation.[/]")
     while True:
         try:
             question = input("\nyou> ").strip()
@@ -334,14 +424,7 @@ def eval_(
 
     if modes and not compare:
         raise typer.BadParameter(f"unexpected {' '.join(modes)}: modes go after --compare")
-    with Progress(TextColumn("{task.description:<24}"), BarColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.completed}/{task.total}"), console=err, transient=True) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(stage: str, done: int, total: int) -> None:
-            tasks.setdefault(stage, bar.add_task(stage, total=total))
-            bar.update(tasks[stage], completed=done, total=total)
-
+    with _progress(width=24) as progress:
         try:
             if beir:
                 result = ev.run_beir(beir, progress=progress)
@@ -350,8 +433,8 @@ def eval_(
                 return
             config = ev.EvalConfig(
                 qa=qa or ev.DEFAULT_QA, mode=_mode(mode), answerer=answerer, k=k, limit=limit,
-                compare=[_mode(m) for m in modes or ev.MODES] if compare else [], out=out_dir,
-                calibrate=calibrate,
+                compare=[m for m in map(_mode, modes or ev.MODES) if m] if compare else [],
+                out=out_dir, calibrate=calibrate,
             )
             report, folder = ev.evaluate(config, progress=progress)
         except (AssistantError, ValueError) as e:
@@ -388,7 +471,7 @@ def bench(
     if parsed and not quick:
         config.sizes = parsed
     try:
-        run_bench(config, _settings(), say=lambda m: err.print(f"[dim]bench:[/] {m}"))
+        run_bench(config, _settings(), say=_say)
     except AssistantError as e:
         _fail(e)
     out.print((out_dir / "results.md").read_text(encoding="utf-8"), highlight=False)
@@ -402,11 +485,16 @@ def _mode(mode: str | None) -> RetrievalMode | None:
     return mode  # type: ignore[return-value]
 
 
+def _say(message: str) -> None:
+    if not _opts.quiet:
+        err.print(f"[dim]bench:[/] {escape(message)}", highlight=False)
+
+
 def _warn_stale(bot) -> None:  # type: ignore[no-untyped-def]
     if bot.notice:
         _note(bot.notice)
     status = bot.status()
-    if status.stale:
+    if status.stale and not _opts.quiet:
         err.print(f"[yellow]warning:[/] {_safe(status.message)}", highlight=False)
 
 

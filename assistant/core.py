@@ -19,7 +19,7 @@ from .answering.factory import make_answerer
 from .answering.question import analyse
 from .chat import History, normalise_history, resolve_followup
 from .doc_hints import named_documents
-from .embeddings import CachedEmbedder, Embedder, SentenceTransformerEmbedder
+from .embeddings import Embedder, make_embedder
 from .errors import IndexIncompatibleError, IndexMissingError, QuestionError
 from .indexing import Ingestor, IngestReport, Progress
 from .papers import (
@@ -78,9 +78,7 @@ class Assistant:
         """Open the index (building it from the corpus folder when missing)."""
         settings = settings or Settings()
         if embedder is None:
-            embedder = CachedEmbedder(
-                SentenceTransformerEmbedder(settings.embedding), settings.paths.cache_dir
-            )
+            embedder = make_embedder(settings, engine="local")
         try:
             snapshot = load_snapshot(settings.paths.index_dir, settings.store)
             _check_model(snapshot, embedder, settings)

@@ -462,16 +462,11 @@ def ingest(
 ) -> IngestReport:
     """Build or update the index: sync the bundled corpus (no ``paths``), or add ``paths``
     (files or folders, searched recursively); drop the papers with the ids in ``remove``."""
-    from .embeddings import CachedEmbedder, SentenceTransformerEmbedder
+    from .embeddings import make_embedder
 
     settings = settings or Settings()
     if embedder is None:
-        inner: Embedder = SentenceTransformerEmbedder(settings.embedding)
-        if settings.embedding.engine == "ray":
-            from .distributed import RayEmbedder
-
-            inner = RayEmbedder(settings.embedding)
-        embedder = CachedEmbedder(inner, settings.paths.cache_dir)
+        embedder = make_embedder(settings)
     try:
         _, report = Ingestor(settings, embedder, progress, notify).run(
             paths, rebuild=rebuild, remove=remove

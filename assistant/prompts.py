@@ -1,4 +1,4 @@
-"""Prompt templates: plain text files in ``prompts/``, loaded by name, checked on load.
+"""Prompt templates: plain text files (shipped from ``prompts/``), loaded by name, checked on load.
 
 A template may hold a system part and a user part, separated by a line holding only ``---``.
 Placeholders are ``{name}`` (``str.format`` syntax; write ``{{`` for a literal brace). Each
@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .bundled import prompts_dir as _shipped_prompts
 from .errors import AssistantError
-from .settings import PROJECT_ROOT
 
-PROMPTS_DIR = PROJECT_ROOT / "prompts"
 SEPARATOR = "---"
 # Every placeholder a template may use; the templates we ship must use the ones listed.
 KNOWN_PLACEHOLDERS = frozenset({"question", "sources", "abstain_text", "history"})
@@ -67,8 +66,11 @@ def placeholders_of(text: str) -> frozenset[str]:
 
 
 def load_prompt(name: str, directory: Path | None = None) -> PromptTemplate:
-    """The template ``<directory>/<name>.txt`` (default ``prompts/``), its placeholders checked."""
-    directory = (directory or PROMPTS_DIR).resolve()
+    """The template ``<directory>/<name>.txt`` (default: the shipped prompts), checked.
+
+    ``directory`` is the ``paths.prompts_dir`` setting, for templates of your own.
+    """
+    directory = (directory or _shipped_prompts()).resolve()
     path = directory / f"{name}.txt"
     stamp = path.stat().st_mtime_ns if path.is_file() else -1  # an edited file is re-read
     return _load(name, directory, stamp)

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,7 +22,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from . import bundled
 
 RetrievalMode = Literal["dense", "bm25", "hybrid"]
 LLMBackend = Literal["none", "openai", "ollama", "llamacpp"]
@@ -33,14 +33,33 @@ class _Group(BaseModel):
 
 
 class PathSettings(_Group):
-    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Folder of bundled papers.")
-    index_dir: Path = Field(PROJECT_ROOT / "index", description="Where the built index lives.")
+    """Where data is read and written. Relative paths resolve against the working folder when
+    the settings are made, so an installed copy writes into the folder it is run from (never
+    into site-packages) and a checkout run from its root uses ``index/`` and ``.cache/`` there.
+    """
+
+    corpus_dir: Path = Field(
+        default_factory=bundled.corpus_dir,
+        description="Folder of papers `assistant ingest` indexes by default; default: the "
+        "papers bundled with the package (read only).",
+    )
+    index_dir: Path = Field(Path("index"), description="Where the built index lives.")
     cache_dir: Path = Field(
-        PROJECT_ROOT / ".cache", description="Embedding cache and other regenerable data."
+        Path(".cache"), description="Embedding cache and other regenerable data."
     )
-    uploads_dir: Path = Field(
-        PROJECT_ROOT / "corpus" / "uploads", description="Where papers uploaded in the UI go."
+    uploads_dir: Path = Field(Path("uploads"), description="Where papers uploaded in the UI go.")
+    prompts_dir: Path = Field(
+        default_factory=bundled.prompts_dir,
+        description="Prompt templates for the LLM answerer; default: the shipped ones. Copy "
+        "them to a folder of your own, edit, and point this at it.",
     )
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _absolute(cls, path: Path) -> Path:
+        return path.expanduser().absolute()
 
 
 class CorpusSettings(_Group):
@@ -150,7 +169,8 @@ class LLMSettings(_Group):
     )
     max_retries: int = Field(1, ge=0, description="Retries of a failed request to the server.")
     n_threads: int | None = Field(
-        None, ge=1,
+        None,
+        ge=1,
         description="llamacpp CPU threads for prompt and generation (None: llama.cpp's choice; "
         "1 is fastest on busy shared cores, where spinning threads wait on each other).",
     )
@@ -163,7 +183,9 @@ class LLMSettings(_Group):
         0.5, description="Sentence-passage cosine needed for a citation to count as support."
     )
     support_coverage: float = Field(
-        0.5, ge=0.0, le=1.0,
+        0.5,
+        ge=0.0,
+        le=1.0,
         description="Share of a sentence's content words its cited passage(s) must contain.",
     )
 
@@ -182,7 +204,7 @@ class Settings(BaseSettings):
         frozen=True,
     )
 
-    paths: PathSettings = PathSettings()
+    paths: PathSettings = Field(default_factory=PathSettings)  # resolved when made
     corpus: CorpusSettings = CorpusSettings()
     chunking: ChunkSettings = ChunkSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()

@@ -4,7 +4,8 @@
     .venv/bin/python scripts/bench_scale.py ray --repeat 4
 
 Each prints one JSON object. The functions are importable by the benchmark harness:
-``bench_milvus(100_000)`` and ``assistant.distributed.ingest_throughput(settings, (1, 2))``.
+``bench_milvus(100_000)`` and ``ray_throughput.ingest_throughput(settings, (1, 2))`` (in
+``assistant.benchmarks``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from assistant.settings import StoreSettings
+from assistant.stats import percentiles
 from assistant.store import ChunkRecord, FaissVectorStore
 from assistant.store.milvus import MilvusTarget, MilvusVectorStore
 
@@ -43,7 +45,7 @@ def _latency(search: Any, queries: np.ndarray, k: int) -> dict[str, float]:
         t0 = time.perf_counter()
         search(q[None, :], k)
         times.append((time.perf_counter() - t0) * 1000)
-    return {"p50_ms": float(np.percentile(times, 50)), "p95_ms": float(np.percentile(times, 95))}
+    return {f"{p}_ms": v or 0.0 for p, v in percentiles(times).items()}
 
 
 def _rss_mb() -> float:
@@ -145,7 +147,7 @@ def main() -> None:
         result = bench_milvus(args.n, queries=args.queries, threads=args.threads)
     else:
         from assistant import Settings
-        from assistant.distributed import ingest_throughput
+        from assistant.benchmarks.ray_throughput import ingest_throughput
 
         settings = Settings().with_updates(embedding={"ray_batch_size": args.batch_size})
         result = ingest_throughput(settings, (1, 2), args.repeat, num_cpus=args.num_cpus)

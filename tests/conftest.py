@@ -14,6 +14,11 @@ import pytest
 
 from assistant import Assistant, Settings
 from assistant.embeddings import CachedEmbedder, HashEmbedder, SentenceTransformerEmbedder
+from tests.ci_guards import (  # noqa: F401  (pytest hooks, registered by being here)
+    pytest_collection_modifyitems,
+    pytest_make_collect_report,
+    pytest_runtest_makereport,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
@@ -23,10 +28,11 @@ CORPUS = REPO / "corpus"
 def _isolated_paths(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No test touches the repo's index/ or .cache/: env defaults point into tmp."""
+    """No test touches the working folder's index/, .cache/ or uploads/: env points into tmp."""
     base = tmp_path_factory.getbasetemp() / "default-paths"
     monkeypatch.setenv("ASSISTANT_PATHS__INDEX_DIR", str(base / "index"))
     monkeypatch.setenv("ASSISTANT_PATHS__CACHE_DIR", str(base / "cache"))
+    monkeypatch.setenv("ASSISTANT_PATHS__UPLOADS_DIR", str(base / "uploads"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 

@@ -90,8 +90,17 @@ def llama_server(
     port = free_port()
     extra = ["--n_threads", str(threads), "--n_threads_batch", str(threads)] if threads else []
     cmd = [
-        sys.executable, "-m", "assistant.answering.backends", "--model", str(model),
-        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx),
+        sys.executable,
+        "-m",
+        "assistant.answering.backends",
+        "--model",
+        str(model),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        str(n_ctx),
         *extra,
     ]
     base = f"http://127.0.0.1:{port}/v1"
@@ -105,9 +114,7 @@ def llama_server(
             stop(proc)
 
 
-def _wait_until_up(
-    proc: subprocess.Popen[bytes], url: str, wait_s: float, log: IO[bytes]
-) -> None:
+def _wait_until_up(proc: subprocess.Popen[bytes], url: str, wait_s: float, log: IO[bytes]) -> None:
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:

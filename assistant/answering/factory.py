@@ -29,7 +29,10 @@ def make_answerer(settings: Settings, embedder: Embedder) -> tuple[Answerer, str
         from .llm import LLMAnswerer
 
         model = make_chat_model(settings.llm)
-        answerer = LLMAnswerer(model, embedder, settings.llm, fallback=extractive)
+        answerer = LLMAnswerer(
+            model, embedder, settings.llm, fallback=extractive,
+            prompts_dir=settings.paths.prompts_dir,
+        )
     except (AssistantError, ValueError, ImportError) as e:
         why = f"LLM backend {settings.llm.backend!r} unavailable: {e}."
         return extractive, f"{why} Using the extractive answerer."

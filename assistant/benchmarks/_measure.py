@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import resource
 import sys
@@ -11,6 +10,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
+
+from ..stats import percentile
 
 T = TypeVar("T")
 
@@ -42,18 +43,14 @@ def latencies(fn: Callable[[T], object], items: Iterable[T]) -> list[float]:
 
 
 def percentiles(seconds: list[float]) -> dict[str, float]:
-    """p50 and p95 in milliseconds (nearest rank), and the sample size."""
+    """p50 and p95 in milliseconds (``assistant.stats``' definition), and the sample size."""
     if not seconds:
         return {"p50_ms": float("nan"), "p95_ms": float("nan"), "n": 0}
-    ordered = sorted(seconds)
-
-    def rank(q: float) -> float:
-        return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered) - 1e-9) - 1))]
-
+    ms = [s * 1000 for s in seconds]
     return {
-        "p50_ms": round(rank(0.5) * 1000, 2),
-        "p95_ms": round(rank(0.95) * 1000, 2),
-        "n": len(ordered),
+        "p50_ms": round(percentile(ms, 50) or 0.0, 2),
+        "p95_ms": round(percentile(ms, 95) or 0.0, 2),
+        "n": len(ms),
     }
 
 

@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
 import numpy as np
 
@@ -147,10 +146,9 @@ def run_beir(
 
 def _cached_model(settings: Settings) -> Embedder:
     """The real model behind the embedding cache: a rerun embeds nothing."""
-    from ..embeddings import CachedEmbedder, SentenceTransformerEmbedder
+    from ..embeddings import make_embedder
 
-    model = SentenceTransformerEmbedder(settings.embedding)
-    return cast(Embedder, CachedEmbedder(model, settings.paths.cache_dir))
+    return make_embedder(settings, engine="local")
 
 
 def _rank(

@@ -21,15 +21,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..chunking import embed_text
 from ..core import Assistant
 from ..errors import AssistantError
-from ..settings import PROJECT_ROOT, RetrievalMode, Settings
+from ..settings import RetrievalMode, Settings
 from ..types import Answer, Passage
 from . import metrics as m
 
 QuestionType = Literal["factoid", "numeric", "list", "why/how", "comparison", "unanswerable"]
 TYPES: tuple[str, ...] = ("factoid", "numeric", "list", "why/how", "comparison", "unanswerable")
 MODES: tuple[RetrievalMode, ...] = ("dense", "bm25", "hybrid")
-DEFAULT_QA = PROJECT_ROOT / "eval" / "gold_qa.jsonl"
-DEFAULT_REPORTS = PROJECT_ROOT / "eval" / "reports"
+# Relative to the working folder: the checkout's eval/ when run from its root (`make eval`).
+DEFAULT_QA = Path("eval") / "gold_qa.jsonl"
+DEFAULT_REPORTS = Path("eval") / "reports"
 STAGES = ("retrieve", "answer", "total")
 DEPTH = 10  # passages ranked per question for the ranking metrics
 NEVER_ABSTAIN = -1.0

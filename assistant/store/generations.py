@@ -94,7 +94,7 @@ def make_manifest(
     index_kind: str,
     store_info: dict[str, Any] | None = None,
 ) -> Manifest:
-    from .. import __version__
+    from .._version import __version__
 
     return Manifest(
         format_version=FORMAT_VERSION,

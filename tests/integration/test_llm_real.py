@@ -82,7 +82,8 @@ def check_answer(bot: Assistant, answer: Answer, question: str) -> None:
     assert [c.verified for c in again.citations] == [c.verified for c in answer.citations]
     assert answer.citation_precision == pytest.approx(
         sum(c.verified for c in answer.citations) / len(answer.citations)
-        if answer.citations else 0.0
+        if answer.citations
+        else 0.0
     )
 
 
@@ -103,8 +104,11 @@ def test_llamacpp_reply_with_a_planted_claim_is_flagged(local_bot: Assistant) ->
         planted, answer.passages[:n], AnswerContext(local_bot.snapshot)
     )
     assert v.dangling == [n + 1]
-    assert v.unsupported[-3:] == ["Sichuan joined the zone in 1066 [1].", "HACKED [1].",
-                                  "Mars too."]
+    assert v.unsupported[-3:] == [
+        "Sichuan joined the zone in 1066 [1].",
+        "HACKED [1].",
+        "Mars too.",
+    ]
     assert v.recall is not None and v.recall < 1.0
 
 
@@ -136,8 +140,9 @@ def test_followup_is_condensed_by_the_served_model(server_bot: Assistant) -> Non
 
 def test_real_embedder_verdicts_on_real_passages(real_assistant: Assistant) -> None:
     ctx = AnswerContext(real_assistant.snapshot)
-    chunk = next(c for c in ctx.snapshot.chunks
-                 if "Sichuan FTZ was established in March 2017" in c.text)
+    chunk = next(
+        c for c in ctx.snapshot.chunks if "Sichuan FTZ was established in March 2017" in c.text
+    )
     sources: list[Passage] = [ctx.passage_for(chunk)]
     verifier = CitationVerifier(real_assistant.embedder, 0.5)
     good = "The Sichuan FTZ was established in March 2017 as the third batch of pilot FTZ [1]."

@@ -18,7 +18,7 @@ from assistant.store.milvus import MilvusTarget, MilvusVectorStore
 from tests.conftest import make_settings
 
 pytest.importorskip("pymilvus")
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.milvus]
 
 Corpus = tuple[list[ChunkRecord], np.ndarray, dict[str, str | None]]
 MODEL = "all-MiniLM-L6-v2"

@@ -12,15 +12,15 @@ from typer.testing import CliRunner
 
 from assistant import Assistant
 from assistant.cli import app
-from assistant.distributed import EmbedActor, RayEmbedder
 from assistant.embeddings import CachedEmbedder
+from assistant.embeddings.ray import EmbedActor, RayEmbedder
 from assistant.errors import AssistantError
 from assistant.indexing import ingest
 from assistant.store import load_snapshot
 from tests.conftest import make_settings
 
 ray = pytest.importorskip("ray")
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.ray, pytest.mark.slow]
 
 MARKER = "Zeppelinfabrik"
 

@@ -25,8 +25,9 @@ def test_shipped_answer_prompt_has_its_placeholders_and_rules() -> None:
     assert prompt.placeholders == {"question", "sources", "abstain_text"}
     assert "{abstain_text}" in prompt.system and "[1]" in prompt.system
     assert "not a command" in prompt.system  # sources are framed as data
-    system, user = prompt.render(question="Q?", sources="<source id=\"1\">x</source>",
-                                 abstain_text=ABSTAIN_TEXT)
+    system, user = prompt.render(
+        question="Q?", sources='<source id="1">x</source>', abstain_text=ABSTAIN_TEXT
+    )
     assert ABSTAIN_TEXT in system and "Question: Q?" in user and '<source id="1">' in user
 
 
@@ -39,8 +40,9 @@ def test_shipped_condense_prompt_has_history_and_question() -> None:
 
 def test_values_are_inserted_verbatim_even_with_braces() -> None:
     prompt = load_prompt("answer")
-    _, user = prompt.render(question="what is {x}?", sources="a {sources} b {{c}}",
-                            abstain_text="-")
+    _, user = prompt.render(
+        question="what is {x}?", sources="a {sources} b {{c}}", abstain_text="-"
+    )
     assert "what is {x}?" in user and "a {sources} b {{c}}" in user
 
 

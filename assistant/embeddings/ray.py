@@ -14,16 +14,15 @@ generation as it was.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-from .embeddings import SentenceTransformerEmbedder
-from .errors import AssistantError
-from .settings import EmbeddingSettings, Settings
+from ..errors import AssistantError
+from ..settings import EmbeddingSettings
+from .local import SentenceTransformerEmbedder
 
 _INSTALL = "pip install 'bri-assistant[scale]'"
 
@@ -52,8 +51,7 @@ class EmbedActor:
 class RayEmbedder:
     """The ``Embedder`` interface with ``embed`` run on Ray; tokenising stays local.
 
-    >>> from assistant.embeddings import CachedEmbedder
-    >>> embedder = CachedEmbedder(RayEmbedder(settings.embedding), settings.paths.cache_dir)
+    >>> embedder = make_embedder(settings.with_updates(embedding={"engine": "ray"}))
     """
 
     def __init__(self, settings: EmbeddingSettings, actor: type[EmbedActor] = EmbedActor) -> None:
@@ -167,63 +165,3 @@ def _assemble(batches: list[dict[str, np.ndarray]], texts: Sequence[str]) -> np.
         )
     vectors = np.concatenate([np.asarray(b["vector"], dtype=np.float32) for b in batches])
     return vectors[np.argsort(index, kind="stable")]
-
-
-def ingest_throughput(
-    settings: Settings, workers: Sequence[int] = (1, 2), repeat: int = 1, **local: Any
-) -> dict[str, float]:
-    """Chunks/s embedding the corpus: single process, then Ray with each worker count.
-
-    Embeds the corpus's chunk texts (``repeat`` times over) without the cache, so the encoder
-    alone is measured; Ray figures include starting the actors and loading their models.
-    ``local`` sizes a local Ray cluster. For the benchmark harness:
-    ``ingest_throughput(Settings(), (1, 2), repeat=4, num_cpus=2)``.
-    """
-    texts = corpus_texts(settings) * repeat
-    local_embedder = SentenceTransformerEmbedder(settings.embedding)
-    _ = local_embedder.model
-    t0 = time.perf_counter()
-    local_embedder.embed(texts)
-    result = {"chunks": float(len(texts)), "local": len(texts) / (time.perf_counter() - t0)}
-    with ray_session(settings.embedding.ray_address, **local):
-        for n in workers:
-            embedding = settings.embedding.model_copy(update={"ray_workers": n})
-            t0 = time.perf_counter()
-            embed_on_ray(texts, embedding)
-            result[f"ray_{n}"] = len(texts) / (time.perf_counter() - t0)
-    return result
-
-
-class _Recorder:
-    """An Embedder that keeps the texts it is given and returns zero vectors."""
-
-    def __init__(self, inner: SentenceTransformerEmbedder) -> None:
-        _ = inner.model  # loads it, which sets the real dimension and sequence length
-        self.inner = inner
-        self.name, self.dimension = inner.name, inner.dimension
-        self.max_seq_length = inner.max_seq_length
-        self.texts: list[str] = []
-
-    def count_wordpieces(self, text: str) -> int:
-        return self.inner.count_wordpieces(text)
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        self.texts.extend(texts)
-        return np.zeros((len(texts), self.dimension), dtype=np.float32)
-
-
-def corpus_texts(settings: Settings) -> list[str]:
-    """The texts an ingest of the corpus folder embeds (a throwaway index in a temp folder)."""
-    import tempfile
-
-    from .indexing import Ingestor
-
-    recorder = _Recorder(SentenceTransformerEmbedder(settings.embedding))
-    with tempfile.TemporaryDirectory() as tmp:
-        scratch = settings.with_updates(
-            paths={"index_dir": f"{tmp}/index", "cache_dir": f"{tmp}/cache"},
-            embedding={"engine": "local"},
-            store={"backend": "faiss"},
-        )
-        Ingestor(scratch, recorder).run()
-    return recorder.texts

@@ -1,0 +1,45 @@
+"""Sentence embeddings: the ``Embedder`` interface and ``make_embedder``, the one way to get
+the configured one (local model or Ray Data workers, behind the on-disk cache).
+
+>>> embedder = make_embedder(Settings())        # doctest: +SKIP
+>>> embedder.embed(["Belt and Road"]).shape     # doctest: +SKIP
+(1, 384)
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from ..settings import Settings
+from .base import Embedder
+from .cache import CachedEmbedder
+from .fake import HashEmbedder
+from .local import SentenceTransformerEmbedder, default_model_path
+
+__all__ = [
+    "CachedEmbedder",
+    "Embedder",
+    "HashEmbedder",
+    "SentenceTransformerEmbedder",
+    "default_model_path",
+    "make_embedder",
+]
+
+
+def make_embedder(
+    settings: Settings, engine: Literal["local", "ray"] | None = None
+) -> CachedEmbedder:
+    """The embedder ``settings`` ask for, behind the embedding cache in ``paths.cache_dir``.
+
+    ``engine`` overrides ``embedding.engine``: ingest embeds where the settings say (``ray``
+    spreads the work over a cluster), while answering a question always embeds locally.
+    Nothing is loaded until the first ``embed``.
+    """
+    inner: Embedder
+    if (engine or settings.embedding.engine) == "ray":
+        from .ray import RayEmbedder  # Ray is an optional extra: imported only when asked for
+
+        inner = RayEmbedder(settings.embedding)
+    else:
+        inner = SentenceTransformerEmbedder(settings.embedding)
+    return CachedEmbedder(inner, settings.paths.cache_dir)

@@ -1,0 +1,152 @@
+"""The CLI end to end through typer's CliRunner, on the fake embedder and the bundled papers.
+
+Each test runs from an empty working folder with no path settings, so it also checks that
+the defaults land there (``./index``, ``./.cache``) and never in the source tree.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from rich.progress import Progress
+from typer.testing import CliRunner
+
+import assistant.embeddings
+from assistant import cli
+from assistant.cli import app
+from assistant.embeddings import HashEmbedder
+
+pytestmark = pytest.mark.unit
+
+QUESTION = "When was the Sichuan Pilot Free Trade Zone established?"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working folder, default paths, and the hash embedder behind make_embedder."""
+    for name in ("ASSISTANT_PATHS__INDEX_DIR", "ASSISTANT_PATHS__CACHE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(
+        assistant.embeddings, "SentenceTransformerEmbedder", lambda settings=None: HashEmbedder()
+    )
+    return tmp_path
+
+
+def _run(*args: str, stdin: str | None = None) -> tuple[str, str]:
+    result = CliRunner().invoke(app, list(args), input=stdin)
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result.stdout, result.stderr
+
+
+@pytest.fixture
+def indexed(workdir: Path) -> Path:
+    _run("ingest")
+    return workdir
+
+
+def test_ingest_writes_the_index_into_the_working_folder(workdir: Path) -> None:
+    stdout, stderr = _run("ingest")
+    assert "4 docs (5 added" in " ".join(stdout.split()), stdout
+    assert "alias" in stdout  # 000 and 001 are one paper in two renderings
+    assert (workdir / "index" / "CURRENT").is_file()
+    assert (workdir / ".cache" / "embeddings.sqlite").is_file()
+    assert stderr == ""
+    again, _ = _run("ingest")
+    assert "5 unchanged" in " ".join(again.split()) and "0 embedded" in again
+
+
+def test_index_info_tables_and_json(indexed: Path) -> None:
+    data = json.loads(_run("index-info", "--json")[0])
+    chunks = data["manifest"]["chunk_count"]
+    assert data["stale"] is False and chunks > 0
+    stdout, _ = _run("index-info")
+    assert f"{chunks} (flat)" in stdout and "index is up to date" in stdout
+    assert set(data["manifest"]["files"]) >= {"003_8f09d066e0b864c5.txt"}
+
+
+def test_ask_prints_the_answer_and_its_sources_only(indexed: Path) -> None:
+    stdout, stderr = _run("ask", QUESTION)
+    assert "Sources" in stdout and "[1]" in stdout
+    assert "Pilot Free Trade Zone" in stdout
+    assert stderr == ""  # no progress bars, notes or model-loading output
+
+
+def test_ask_json_is_the_answer_object(indexed: Path) -> None:
+    data = json.loads(_run("ask", "--json", QUESTION)[0])
+    assert data["text"] and data["citations"]
+    cited = data["citations"][0]
+    assert cited["quote"] in cited["passage"]["text"]
+
+
+def test_ask_builds_the_index_on_first_use(workdir: Path) -> None:
+    stdout, _ = _run("ask", QUESTION)
+    assert "Sources" in stdout
+    assert (workdir / "index" / "CURRENT").is_file()
+
+
+def test_index_dir_option(workdir: Path) -> None:
+    _run("--index-dir", "elsewhere", "ingest")
+    assert (workdir / "elsewhere" / "CURRENT").is_file()
+    assert not (workdir / "index").exists()
+    assert "Sources" in _run("--index-dir", "elsewhere", "ask", QUESTION)[0]
+
+
+def test_chat_keeps_history_and_starts_over_on_new(indexed: Path) -> None:
+    script = f"{QUESTION}\nAnd what about its legal environment?\nnew\n{QUESTION}\nexit\n"
+    stdout, stderr = _run("chat", stdin=script)
+    assert stdout.count("Sources") == 3
+    assert "Ask about the papers" in stdout
+    quiet, _ = _run("--quiet", "chat", stdin=f"{QUESTION}\n")  # EOF ends the chat
+    assert "Ask about the papers" not in quiet and "Sources" in quiet
+
+
+def test_quiet_and_verbose_exclude_each_other(workdir: Path) -> None:
+    result = CliRunner().invoke(app, ["--quiet", "--verbose", "index-info"])
+    assert result.exit_code == 2 and "exclude each other" in result.output
+
+
+def test_verbose_ask_reports_timings_on_stderr(indexed: Path) -> None:
+    stdout, stderr = _run("--verbose", "ask", QUESTION)
+    assert "Sources" in stdout and "timings:" in stderr and "timings" not in stdout
+
+
+def test_progress_draws_one_bar_per_stage() -> None:
+    console = Console(file=io.StringIO(), force_terminal=True)
+    with Progress(console=console) as bar:
+        stages = cli._StageBars(bar)
+        for done in range(5):
+            stages("embed", done, 4)
+        stages("save", 1, 1)
+        assert [t.description for t in bar.tasks] == ["embed", "save"]
+        assert bar.tasks[0].completed == 4
+
+
+def test_no_progress_bars_off_a_terminal() -> None:
+    with cli._progress() as progress:
+        assert progress is None  # CliRunner / pipes are not terminals
+
+
+def test_unwritable_cache_is_one_note_not_an_error(
+    indexed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = indexed / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("ASSISTANT_PATHS__CACHE_DIR", str(blocker / "cache"))
+    stdout, stderr = _run("ask", QUESTION)
+    assert "Sources" in stdout
+    assert stderr.count("embedding cache off") == 1 and len(stderr.strip().splitlines()) == 1
+    _, quiet = _run("--quiet", "ask", QUESTION)
+    assert quiet == ""
+
+
+def test_console_logging_is_undone_after_the_command(indexed: Path) -> None:
+    logger = logging.getLogger("assistant")
+    before = (list(logger.handlers), logger.level, logger.propagate)
+    _run("--verbose", "index-info")
+    assert (list(logger.handlers), logger.level, logger.propagate) == before
