@@ -67,7 +67,7 @@ def test_index_info_tables_and_json(indexed: Path) -> None:
     assert data["stale"] is False and chunks > 0
     stdout, _ = _run("index-info")
     assert f"{chunks} (flat)" in stdout and "index is up to date" in stdout
-    assert set(data["manifest"]["files"]) >= {"003_8f09d066e0b864c5.txt"}
+    assert set(data["manifest"]["papers"]) >= {"003_8f09d066e0b864c5.txt"}
 
 
 def test_ask_prints_the_answer_and_its_sources_only(indexed: Path) -> None:

@@ -105,8 +105,6 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 # Imports other branches remove; drop them here, and the xfail mark below, once merged.
 KNOWN = {
-    # issue 13: `from . import __version__` (read it from `assistant._version` instead)
-    ("assistant.store", "assistant"),
     # issue 12a: the evaluation models move out of harness.py
     ("assistant.evaluation.report", "assistant.evaluation.harness"),
 }
