@@ -14,7 +14,6 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -24,47 +23,26 @@ from ..errors import AssistantError
 from ..settings import PROJECT_ROOT, RetrievalMode, Settings
 from ..types import Answer, Passage
 from . import metrics as m
+from .models import (
+    DEPTH,
+    STAGES,
+    TYPES,
+    Calibration,
+    CalibrationPoint,
+    EvalReport,
+    GoldItem,
+    ItemResult,
+    KSummary,
+    ModeRun,
+)
 
-QuestionType = Literal["factoid", "numeric", "list", "why/how", "comparison", "unanswerable"]
-TYPES: tuple[str, ...] = ("factoid", "numeric", "list", "why/how", "comparison", "unanswerable")
 MODES: tuple[RetrievalMode, ...] = ("dense", "bm25", "hybrid")
 DEFAULT_QA = PROJECT_ROOT / "eval" / "gold_qa.jsonl"
 DEFAULT_REPORTS = PROJECT_ROOT / "eval" / "reports"
-STAGES = ("retrieve", "answer", "total")
-DEPTH = 10  # passages ranked per question for the ranking metrics
 NEVER_ABSTAIN = -1.0
 # Differences below about one answerable item's worth (1/136) are noise, not a reason to choose.
 TOLERANCE = 0.01  # below any sentence score: the answerer always answers, with its confidence
 Progress = Callable[[str, int, int], None]
-
-
-class GoldEvidence(BaseModel):
-    doc: str
-    quote: str
-
-
-class GoldItem(BaseModel):
-    """One line of a gold QA file (see ARCHITECTURE.md, "Gold QA item")."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    id: str
-    question: str
-    answer: str = ""
-    evidence: list[GoldEvidence] = Field(default_factory=list)
-    type: QuestionType
-    key_facts: list[str] = Field(default_factory=list)
-    split: Literal["dev", "test"] | None = Field(
-        None, description="dev: tune on it; test: report it (eval/split.py assigns it)"
-    )
-
-    @property
-    def answerable(self) -> bool:
-        return self.type != "unanswerable"
-
-    @property
-    def quotes(self) -> list[m.Evidence]:
-        return [m.Evidence(e.doc, e.quote) for e in self.evidence]
 
 
 class EvalConfig(BaseModel):
@@ -102,98 +80,6 @@ class EvalConfig(BaseModel):
     def modes(self, settings: Settings) -> list[RetrievalMode]:
         primary = self.mode or settings.retrieval.mode
         return list(dict.fromkeys([primary, *self.compare]))
-
-
-class ItemResult(BaseModel):
-    """Everything measured on one gold item in one mode (a row of results.json)."""
-
-    id: str
-    type: str
-    question: str
-    mode: str
-    retrieved: list[str] = Field(description="chunk ids, ranked (the k=depth retrieve call)")
-    retrieved_docs: list[str]
-    quote_ranks: list[int | None] = Field(description="rank of the first passage per quote")
-    unit_ranks: list[int | None] = Field(description="rank per evidence unit (ranx's view)")
-    unindexed_quotes: list[int] = Field(default_factory=list)
-    metrics: dict[str, float | None] = Field(default_factory=dict)
-    answer: str = ""
-    abstained: bool = False
-    confidence: float | None = None
-    citations: list[dict[str, object]] = Field(default_factory=list)
-    missing_facts: list[str] = Field(default_factory=list)
-    timings: dict[str, float] = Field(default_factory=dict)
-    error: str | None = None
-
-    @property
-    def answerable(self) -> bool:
-        return self.type != "unanswerable"
-
-
-class ModeRun(BaseModel):
-    mode: RetrievalMode
-    settings: dict[str, object]
-    items: list[ItemResult]
-    overall: dict[str, float | None] = Field(default_factory=dict)
-    by_type: dict[str, dict[str, float | None]] = Field(default_factory=dict)
-    latency: dict[str, dict[str, float | None]] = Field(default_factory=dict)
-    recall_curve: dict[int, float | None] = Field(default_factory=dict)
-
-
-class CalibrationPoint(BaseModel):
-    """The outcome of one abstain threshold for one mode and k."""
-
-    mode: str
-    k: int
-    threshold: float
-    abstention_accuracy: float | None
-    false_abstention_rate: float | None
-    balanced_accuracy: float | None
-    key_fact_recall: float | None = Field(description="answerable items; abstentions score 0")
-    combined: float | None = Field(
-        description="harmonic mean of abstention accuracy and key-fact recall (F1-like: "
-        "punishes both always-answer and always-abstain)"
-    )
-    credit: float | None = Field(
-        description="mean per question at the gold set's mix: an unanswerable item scores 1 "
-        "if abstained, an answerable one its key-fact recall"
-    )
-
-
-class KSummary(BaseModel):
-    """What k does to answers before any abstention, and how well confidence separates."""
-
-    k: int
-    key_fact_recall: float | None = Field(description="answering every question")
-    auroc: float | None = Field(description="confidence: answerable vs unanswerable")
-
-
-class Calibration(BaseModel):
-    mode: str
-    mode_reason: str
-    ks: list[KSummary]
-    points: list[CalibrationPoint]
-    best: CalibrationPoint
-    current: CalibrationPoint | None = None
-    confidences: dict[int, list[tuple[bool, float | None]]] = Field(
-        default_factory=dict, description="k -> (answerable, confidence) per item"
-    )
-
-
-class EvalReport(BaseModel):
-    created: str
-    qa: str
-    items: int
-    types: dict[str, int]
-    primary: str
-    config: dict[str, object]
-    index: dict[str, object]
-    runs: list[ModeRun]
-    calibration: Calibration | None = None
-
-    def run(self, mode: str | None = None) -> ModeRun:
-        mode = mode or self.primary
-        return next(r for r in self.runs if r.mode == mode)
 
 
 # -- gold set ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from .harness import DEPTH, STAGES, TYPES, EvalReport, ItemResult, ModeRun
+from .models import DEPTH, STAGES, TYPES, EvalReport, ItemResult, ModeRun
 
 WORST = 10
 _ROWS: list[tuple[str, str, str]] = [  # (metric key, label, group)
