@@ -94,6 +94,7 @@ class ItemResult(BaseModel):
 
     id: str
     type: str
+    split: str | None = None
     question: str
     mode: str
     retrieved: list[str] = Field(description="chunk ids, ranked (the k=depth retrieve call)")
@@ -105,7 +106,10 @@ class ItemResult(BaseModel):
     answer: str = ""
     abstained: bool = False
     confidence: float | None = None
-    citations: list[dict[str, object]] = Field(default_factory=list)
+    citations: list[dict[str, object]] = Field(
+        default_factory=list, description="marker, doc_id, quote, start, end, exact"
+    )
+    answer_words: int | None = Field(None, description="words in the answer, markers left out")
     missing_facts: list[str] = Field(default_factory=list)
     timings: dict[str, float] = Field(default_factory=dict)
     error: str | None = None
@@ -121,6 +125,10 @@ class ModeRun(BaseModel):
     items: list[ItemResult]
     overall: dict[str, float | None] = Field(default_factory=dict)
     by_type: dict[str, dict[str, float | None]] = Field(default_factory=dict)
+    by_split: dict[str, dict[str, float | None]] = Field(
+        default_factory=dict, description="the overall summary over each split's items"
+    )
+    by_split_type: dict[str, dict[str, dict[str, float | None]]] = Field(default_factory=dict)
     latency: dict[str, dict[str, float | None]] = Field(default_factory=dict)
     recall_curve: dict[int, float | None] = Field(default_factory=dict)
 
@@ -175,6 +183,9 @@ class EvalReport(BaseModel):
     index: dict[str, object]
     runs: list[ModeRun]
     calibration: Calibration | None = None
+    splits: list[str] = Field(default_factory=list, description="splits reported side by side")
+    corpus: str | None = Field(None, description="the JSON-lines corpus, when not the papers")
+    targets: str = Field("gold", description="which targets apply: gold | second-domain")
 
     def run(self, mode: str | None = None) -> ModeRun:
         mode = mode or self.primary
