@@ -8,7 +8,8 @@ chunker, embedding cache) indexes that folder into ``index/`` beside it. Files r
 new loader keep one ingest path: the abstracts are treated exactly as papers a user drops into
 a folder, and doc ids are file names, as for the bundled papers. The folder is keyed by the
 corpus file's hash, so a re-run reuses the index, and the bundled ``corpus/`` (its catalog and
-lexicon) is never read.
+lexicon) is never read: the papers folder holds an empty ``lexicon.toml``, and the lexicon
+setting, where the Settings have one, points at it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from ..settings import Settings
 
 Progress = Callable[[str, int, int], None]
 FOLDER = "eval-corpora"
+LEXICON = "lexicon.toml"
+EMPTY_LEXICON = "# This corpus brings no domain words: no synonyms, generic words or list nouns.\n"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
 
@@ -66,14 +69,16 @@ def corpus_settings(path: Path, base: Settings) -> Settings:
     """``base`` pointed at the corpus's own papers and index folders under the cache dir."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
     root = base.paths.cache_dir / FOLDER / f"{path.stem}-{digest}"
-    # TODO(issue 12b): also point the lexicon setting at an empty lexicon once it exists.
-    return base.with_updates(
-        paths={
+    updates: dict[str, dict[str, object]] = {
+        "paths": {
             "corpus_dir": root / "papers",
             "index_dir": root / "index",
             "uploads_dir": root / "uploads",
         }
-    )
+    }
+    if "lexicon_path" in type(base.corpus).model_fields:  # the corpus's lexicon (issue 12)
+        updates["corpus"] = {"lexicon_path": root / "papers" / LEXICON}
+    return base.with_updates(**updates)
 
 
 def prepare_corpus(path: Path, base: Settings, progress: Progress | None = None) -> Settings:
@@ -85,6 +90,8 @@ def prepare_corpus(path: Path, base: Settings, progress: Progress | None = None)
     papers = settings.paths.corpus_dir
     docs = read_jsonl_corpus(path)
     papers.mkdir(parents=True, exist_ok=True)
+    if not (papers / LEXICON).is_file():
+        _write_atomic(papers / LEXICON, EMPTY_LEXICON)
     present = {p.name for p in papers.glob("*.md")}
     for n, (name, text) in enumerate(docs.items()):
         if progress and n % 500 == 0:

@@ -227,7 +227,9 @@ def test_corpus_folders_are_keyed_by_content_and_kept_apart_from_the_papers(
     papers = settings.paths.corpus_dir
     assert papers.is_relative_to(tmp_path / "cache" / corpora.FOLDER)
     assert settings.paths.index_dir.parent == papers.parent != base.paths.index_dir.parent
-    assert [p.name for p in papers.iterdir()] == ["1.md"]
+    assert sorted(p.name for p in papers.iterdir()) == ["1.md", corpora.LEXICON]
+    lexicon = (papers / corpora.LEXICON).read_text(encoding="utf-8")
+    assert all(ln.startswith("#") for ln in lexicon.splitlines())  # empty: comments only
     written = (papers / "1.md").stat().st_mtime_ns
     assert corpora.prepare_corpus(a, base).paths == settings.paths  # same content, same place
     assert (papers / "1.md").stat().st_mtime_ns == written  # not rewritten
