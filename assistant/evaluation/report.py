@@ -154,7 +154,8 @@ def _targets(report: EvalReport) -> str:
     rows = []
     for t in targets_for(report.targets):
         values = [t.actual(run, sp) for sp in cols]
-        met = {True: "yes", False: "**no**"}.get(t.met(values[-1]), "–")  # type: ignore[arg-type]
+        ok = t.met(values[-1])
+        met = "–" if ok is None else ("yes" if ok else "**no**")
         rows.append((t.label, t.goal_text, *[_metric(t.key, v) for v in values], met))
     names = [sp or "all items" for sp in cols]
     title = "second-domain targets" if report.targets == "second-domain" else "targets"
