@@ -20,7 +20,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def _in_unit_range(values: dict[str, float | None]) -> list[str]:
-    skip = {"items"}
+    skip = {"items", "median_answer_words", "median_answer_words_factoid_numeric", "latency_p50"}
     return [k for k, v in values.items() if k not in skip and v is not None and not 0 <= v <= 1]
 
 
@@ -35,10 +35,13 @@ def test_a_small_slice_writes_a_complete_report(real_assistant: Assistant, tmp_p
     for by_type in run.by_type.values():
         assert _in_unit_range(by_type) == []
     assert run.overall["recall@10"] is not None and run.overall["abstention_accuracy"] is not None
+    assert report.splits == ["dev", "test"] and set(run.by_split) <= {"dev", "test"}
+    assert run.overall["exact_citation_share"] == 1.0  # quotes are the papers' text
+    assert (run.overall["latency_p50"] or 0) > 0
     assert all(len(r.retrieved) <= 10 and r.timings.get("total", 0) > 0 for r in run.items)
 
     md = (out / "report.md").read_text(encoding="utf-8")
-    for heading in ("## Overall", "## By question type", "worst items", "## Latency"):
+    for heading in ("## Overall", "## By question type", "worst items", "## Latency", "targets"):
         assert heading in md
     data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     item = data["runs"][0]["items"][0]
