@@ -15,9 +15,9 @@ from pathlib import Path
 
 from .answering.base import AnswerContext, Answerer, abstention
 from .answering.factory import make_answerer
-from .answering.question import analyse
-from .chat import History, normalise_history, resolve_followup
-from .doc_hints import named_documents
+from .retrieval.query import analyse
+from .retrieval.followup import History, normalise_history, resolve_followup
+from .retrieval.paper_hints import named_documents
 from .embeddings import CachedEmbedder, Embedder, SentenceTransformerEmbedder
 from .errors import IndexIncompatibleError, IndexMissingError, QuestionError
 from .indexing import IndexStatus, Ingestor, IngestReport, Progress, index_status
@@ -160,7 +160,7 @@ class Assistant:
 
     def as_retriever(self, k: int | None = None):  # type: ignore[no-untyped-def]
         """A LangChain ``BaseRetriever`` over this index."""
-        from .lc_retriever import AssistantRetriever
+        from .retrieval.langchain import AssistantRetriever
 
         return AssistantRetriever(assistant=self, k=k or self.settings.retrieval.top_k)
 

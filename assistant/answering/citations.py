@@ -34,7 +34,7 @@ from ..embeddings import Embedder
 from ..sentences import sentence_spans
 from ..types import Answer, Citation, Passage
 from .base import ABSTAIN_TEXT, AnswerContext
-from .question import STOPWORDS, terms
+from ..retrieval.query import STOPWORDS, terms
 
 _GROUP = r"\[\s*\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\s*\]"
 # A run of marker groups, "[1]", "[1, 2]", "[1][2]", "[1-3]", with the space before it.

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..doc_hints import named_documents
+from ..retrieval.paper_hints import named_documents
 from ..embeddings import Embedder
 from ..sentences import sentence_spans
 from ..settings import AnswerSettings
 from ..store import DocRecord
 from ..types import Answer, Citation, Passage
 from .base import AnswerContext, abstention
-from .question import QuestionInfo, analyse, terms
+from ..retrieval.query import QuestionInfo, analyse, terms
 
 _NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s*\S")
 _PAREN = re.compile(r"^\((\d+)\)\s*\S")

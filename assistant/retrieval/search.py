@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz
 
-from .chunking import embed_text
-from .embeddings import Embedder
-from .settings import RetrievalMode, RetrievalSettings
-from .store import LEXICAL_DIR, ChunkRecord, IndexSnapshot
-from .types import Passage
+from ..chunking import embed_text
+from ..embeddings import Embedder
+from ..settings import RetrievalMode, RetrievalSettings
+from ..store import LEXICAL_DIR, ChunkRecord, IndexSnapshot
+from ..types import Passage
 
 # (pattern, canonical phrase appended to the query when the pattern occurs)
 _SYNONYMS: list[tuple[re.Pattern[str], str]] = [

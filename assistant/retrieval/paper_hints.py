@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .store import DocRecord
+from ..store import DocRecord
 
 _REVISED = re.compile(r"\b(revised|newer|later|updated|second)\b", re.I)
 _EARLIER = re.compile(r"\b(earlier|original|older|first|initial)\s+(version|draft|paper)", re.I)
