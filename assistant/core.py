@@ -18,6 +18,7 @@ from .answering.factory import make_answerer
 from .retrieval.query import analyse
 from .retrieval.followup import History, normalise_history, resolve_followup
 from .retrieval.paper_hints import named_documents
+from .corpus.lexicon import load_lexicon
 from .embeddings import CachedEmbedder, Embedder, SentenceTransformerEmbedder
 from .errors import IndexIncompatibleError, IndexMissingError, QuestionError
 from .indexing import IndexStatus, Ingestor, IngestReport, Progress, index_status
@@ -50,9 +51,10 @@ class Assistant:
         self.embedder = embedder
         self._lock = threading.Lock()
         self._ingest_lock = threading.Lock()
+        self.lexicon = load_lexicon(settings.corpus.lexicon_file(settings.paths.corpus_dir))
         self._state = self._make_state(snapshot)
         self.answerer: Answerer
-        self.answerer, self.answerer_notice = make_answerer(settings, embedder)
+        self.answerer, self.answerer_notice = make_answerer(settings, embedder, self.lexicon)
 
     @classmethod
     def load(
@@ -90,14 +92,15 @@ class Assistant:
         clone.embedder = self.embedder
         clone._lock = threading.Lock()
         clone._ingest_lock = self._ingest_lock
+        clone.lexicon = load_lexicon(settings.corpus.lexicon_file(settings.paths.corpus_dir))
         clone._state = clone._make_state(self._state.snapshot)
-        clone.answerer, clone.answerer_notice = make_answerer(settings, self.embedder)
+        clone.answerer, clone.answerer_notice = make_answerer(settings, self.embedder, clone.lexicon)
         return clone
 
     # -- index -------------------------------------------------------------------------
 
     def _make_state(self, snapshot: IndexSnapshot) -> _State:
-        retriever = Retriever(snapshot, self.embedder, self.settings.retrieval)
+        retriever = Retriever(snapshot, self.embedder, self.settings.retrieval, self.lexicon)
         return _State(snapshot, retriever, AnswerContext(snapshot, retriever.bm25.has_word))
 
     @property
@@ -168,7 +171,7 @@ class Assistant:
         t0 = time.perf_counter()
         text, notice = self._clean_question(question)
         state = self._state
-        info = analyse(text)
+        info = analyse(text, self.lexicon)
         if info.mostly_cjk or not info.searchable:
             why = (
                 "The papers are in English: please ask in English."

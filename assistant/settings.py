@@ -52,6 +52,14 @@ class CorpusSettings(_Group):
     version_threshold: float = Field(
         0.08, description="MinHash Jaccard at or above which two files are versions of one work."
     )
+    lexicon_path: Path | None = Field(
+        None,
+        description="Synonyms, generic words and list nouns of the corpus (TOML); None: "
+        "lexicon.toml in the corpus folder. A missing file is an empty lexicon.",
+    )
+
+    def lexicon_file(self, corpus_dir: Path) -> Path:
+        return self.lexicon_path if self.lexicon_path is not None else corpus_dir / "lexicon.toml"
 
 
 class ChunkSettings(_Group):

@@ -18,13 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..retrieval.paper_hints import named_documents
+from ..corpus.lexicon import EMPTY, Lexicon
 from ..embeddings import Embedder
 from ..sentences import sentence_spans
 from ..settings import AnswerSettings
 from ..store import DocRecord
 from ..types import Answer, Citation, Passage
 from .base import AnswerContext, abstention
-from ..retrieval.query import QuestionInfo, analyse, terms
+from ..retrieval.query import STOPWORDS, QuestionInfo, analyse, terms
 
 _NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s*\S")
 _PAREN = re.compile(r"^\((\d+)\)\s*\S")
@@ -51,9 +52,15 @@ class _Candidate:
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, settings: AnswerSettings | None = None) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        settings: AnswerSettings | None = None,
+        lexicon: Lexicon | None = None,
+    ) -> None:
         self.embedder = embedder
         self.settings = settings or AnswerSettings()
+        self.lexicon = lexicon or EMPTY
 
     def stream(
         self, question: str, passages: list[Passage], ctx: AnswerContext
@@ -65,7 +72,7 @@ class ExtractiveAnswerer:
         yield answer
 
     def answer(self, question: str, passages: list[Passage], ctx: AnswerContext) -> Answer:
-        info = analyse(question)
+        info = analyse(question, self.lexicon)
         candidates = self._candidates(passages, ctx)
         if not candidates:
             return abstention(question, passages, self.name)
@@ -184,9 +191,11 @@ class ExtractiveAnswerer:
                     label = _label(parent)
                     if label is None or label[1] != asked_section.group(1):
                         continue
-                elif not _names_the_list(info, parent):
+                elif not _names_the_list(info, parent, self.lexicon):
                     continue  # the question must ask for this kind of list
-                score = 2 * _overlap(info, parent) + max(_overlap(info, t) for t, _, _ in items)
+                score = 2 * _overlap(info, parent, self.lexicon) + max(
+                    _overlap(info, t, self.lexicon) for t, _, _ in items
+                )
                 score -= rank  # prefer the paper retrieval ranked first
                 if best is None or score > best[0]:
                     best = (score, doc, items)
@@ -256,45 +265,30 @@ def _confident(answer: Answer, score: float) -> Answer:
     return answer
 
 
-# Words nearly every heading in this field shares: they say nothing about which list is meant.
-_GENERIC = frozenset(
-    terms(
-        "Sichuan Belt Road China Chinese scientific technological science technology innovation "
-        "cooperation international development initiative pilot free trade zone province strategy"
-    )
-)
+def _names_the_list(info: QuestionInfo, parent: str, lexicon: Lexicon) -> bool:
+    """Does the question ask for the kind of list this heading introduces ("challenges")?
 
-
-# The plural nouns papers and readers use for the same kind of list.
-_LIST_NOUNS = [
-    "shortcomings deficiencies weaknesses problems inadequacies flaws",
-    "challenges difficulties obstacles risks constraints barriers",
-    "suggestions recommendations countermeasures proposals paths",
-    "opportunities openings prospects advantages",
-    "strategies approaches",
-]
-_LIST_SYNONYMS = [frozenset(terms(group)) for group in _LIST_NOUNS]
-_LIST_WORDS = [frozenset(group.split()) for group in _LIST_NOUNS]
-
-
-def _names_the_list(info: QuestionInfo, parent: str) -> bool:
-    """Does the question ask for the kind of list this heading introduces ("challenges")?"""
+    A plural noun of the question (or one the lexicon groups with it) must name the heading.
+    """
     if info.wants_number and not info.expected_items:
         return False  # "how many measures" wants a figure, not a list
     words = set(re.findall(r"[a-z]+", info.text.lower()))
-    heading = set(terms(parent))
     if words & {"introduction", "conclusion", "conclusions", "abstract"}:
         return False  # asks about one section's prose, not a run of sub-sections
-    pairs = zip(_LIST_WORDS, _LIST_SYNONYMS, strict=True)
-    return any(words & raw and heading & stems for raw, stems in pairs)
+    heading = set(terms(parent))
+    plurals = {w for w in words if len(w) > 3 and w.endswith("s") and w not in STOPWORDS}
+    wanted = {t for w in plurals for t in terms(" ".join(lexicon.list_group(w)))}
+    return bool(heading & wanted)
 
 
-def _overlap(info: QuestionInfo, text: str) -> int:
+def _overlap(info: QuestionInfo, text: str, lexicon: Lexicon) -> int:
     """Distinctive question terms found in ``text`` (list nouns matched with their synonyms)."""
-    asked = set(info.terms) - _GENERIC
-    for group in _LIST_SYNONYMS:
-        if asked & group:
-            asked |= group
+    generic = set(terms(" ".join(lexicon.generic)))
+    asked = set(info.terms) - generic
+    for group in lexicon.list_nouns:
+        stems = set(terms(" ".join(group)))
+        if asked & stems:
+            asked |= stems
     return len(asked & set(terms(text)))
 
 

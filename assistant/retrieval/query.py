@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from collections.abc import Mapping
 from functools import lru_cache
+
+from ..corpus.lexicon import EMPTY, Lexicon
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before
@@ -15,14 +18,6 @@ STOPWORDS = frozenset(
     to too under until up very was we were what when where which while who whom why will with
     would you your yours also paper papers article study say says said according mention mentioned
     tell describe explain give list main key does did do""".split()
-)
-_LIST = re.compile(
-    r"\b(what are|which|list|name the|enumerate|main|"
-    r"(?:two|three|four|five|six|seven|several)\s+\w+|"
-    r"challenges|measures|suggestions|opportunities|strategies|countermeasures|deficiencies|"
-    r"problems|advantages|areas|paths|ways|steps|shortcomings|weaknesses|difficulties|obstacles|"
-    r"risks|recommendations|proposals|openings|prospects|approaches)\b",
-    re.I,
 )
 _NUMERIC = re.compile(
     r"\b(how (?:many|much|large|big|fast)|what (?:percentage|share|proportion|number|amount|"
@@ -45,25 +40,84 @@ def _stemmer():  # type: ignore[no-untyped-def]
     return Stemmer.Stemmer("english")
 
 
-# Abbreviations the papers and users mix freely, expanded so both spellings match.
-_EXPANSIONS = {
-    "ftz": "pilot free trade zone",
-    "ftzs": "pilot free trade zone",
-    "fta": "free trade zone",
-    "bri": "belt and road",
-    "obor": "belt and road",
-    "b&r": "belt and road",
-    "s&t": "science technology",
-    "r&d": "research development",
-}
-
-
-def terms(text: str) -> list[str]:
-    """Stemmed content words (stop words dropped, abbreviations expanded), numbers as written."""
+def terms(text: str, expansions: Mapping[str, str] | None = None) -> list[str]:
+    """Stemmed content words (stop words dropped, lexicon aliases expanded), numbers as written."""
     words = re.findall(r"[a-z]&[a-z]|[A-Za-z][A-Za-z\-']*|\d+(?:[.,]\d+)*%?", text.lower())
-    expanded = [x for w in words for x in _EXPANSIONS.get(w, w).split()]
-    content = [w.strip("'-") for w in expanded if w not in STOPWORDS and len(w) > 1]
+    if expansions:
+        words = [x for w in words for x in expansions.get(w, w).split()]
+    content = [w.strip("'-") for w in words if w not in STOPWORDS and len(w) > 1]
     return [w if w[0].isdigit() else _stemmer().stemWord(w) for w in content if w]
+
+
+# What kind of answer a question wants, from its wording (English question words, not domain
+# words). Order matters: the first kind whose pattern matches wins.
+_KINDS: list[tuple[str, re.Pattern[str]]] = [
+    ("comparison", re.compile(
+        r"\b(compare[sd]?|comparison|differ(?:s|ence|ences|ent)?|versus|vs\.?|contrast|"
+        r"distinguish|in common|both papers|the two (?:papers|versions)|change[sd]? between|"
+        r"(?:earlier|original) and (?:the )?(?:revised|later)|(?:revised|later) and (?:the )?"
+        r"(?:earlier|original))\b", re.I)),
+    ("money", re.compile(
+        r"\bhow much (?:money|funding|capital|investment)|\bhow much did \w+(?: \w+){0,4} "
+        r"(?:invest|spend|pay|cost|raise|earn)|\b(?:budget|cost|price|value of (?:the )?"
+        r"investment|amount of (?:money|investment|funding))\b", re.I)),
+    ("percent", re.compile(
+        r"\b(?:what|which) (?:percentage|percent|share|proportion|fraction)\b|\bhow much of\b|"
+        r"\b(?:growth )?rate\b.*\b(?:what|how)\b|\bwhat (?:was|is|were) the (?:\w+ )?"
+        r"(?:growth )?rate\b|\bby how (?:much|many percent)", re.I)),
+    ("date", re.compile(
+        r"\b(?:when|what year|which year|what date|since when|in what year|how long ago)\b", re.I)),
+    ("count", re.compile(
+        r"\b(?:how many|how much|what (?:is|was|were) the (?:total )?number of|what number of|"
+        r"how (?:large|big|long|far|fast|high))\b", re.I)),
+    ("person", re.compile(
+        r"^\s*who\b(?! (?:funded|financed|sponsored|supported|published|issued|organi[sz]ed))|"
+        r"\bwhich (?:person|people|official|scholar|leader|author|researcher)\b|"
+        r"\b(?:name|names) of the (?:author|person|leader|mayor|president|director)", re.I)),
+    ("organisation", re.compile(
+        r"^\s*who\b|\bwhich (?:university|universities|company|companies|institution|"
+        r"institutions|organi[sz]ations?|agency|agencies|ministry|school|bank|enterprise|"
+        r"enterprises|body|bodies)\b", re.I)),
+    ("place", re.compile(
+        r"^\s*where\b|\bwhich (?:city|cities|country|countries|province|provinces|region|"
+        r"regions|port|ports|place|places)\b", re.I)),
+    ("reason", re.compile(
+        r"^\s*(?:why|how)\b|\bwhy\b|\bwhat (?:causes|caused|explains|drives|role|purpose)\b|"
+        r"\bin what ways?\b|\bby what means\b|\bfor what reason\b|\bhow (?:does|do|did|can|"
+        r"could|should|would|will|is|are|was|were)\b|\bwhat (?:is|was) the (?:reason|effect|"
+        r"impact|significance)", re.I)),
+]
+
+# Questions about the paper itself, answered from its front matter.
+_FRONT_MATTER: list[tuple[str, re.Pattern[str]]] = [
+    ("funding", re.compile(
+        r"\b(?:fund(?:s|ed|ing|er|ers)?|grants?|sponsor(?:s|ed|ship)?|financ(?:ed|ing|ial "
+        r"support)|supported the (?:study|research|work|paper)|project (?:no|number))\b", re.I)),
+    ("affiliation", re.compile(
+        r"\baffiliat\w*|\bwhere (?:do|does|did) (?:the )?authors? (?:work|come from|study)|"
+        r"\b(?:authors?|researchers?|writers?)\b.{0,40}\b(?:attached|based|employed|work(?:s|ed)? "
+        r"(?:at|for)|from which|institution|university|company|organi[sz]ation)|\bwhich "
+        r"(?:university|institution|company|organi[sz]ation)\b.{0,60}\bauthors?\b|"
+        r"\bemail|e-mail|contact (?:address|details)", re.I)),
+    ("authors", re.compile(
+        r"\bwho (?:wrote|authored|are the authors|is the author)|\b(?:authors?|written by)\b",
+        re.I)),
+    ("keywords", re.compile(r"\bkey ?words?\b", re.I)),
+    ("title", re.compile(r"\b(?:title of|titled|called)\b.{0,30}\b(?:paper|article|study)\b|"
+                         r"\bwhat is the (?:full )?title\b", re.I)),
+]
+
+_LIST_CUE = re.compile(
+    r"\b(?:what are|which are|list|name the|enumerate|what (?:\w+ ){0,3}(?:does|do|did) (?:the )?"
+    r"(?:paper|study|article|authors?) (?:identify|propose|list|suggest|name|recommend|give))\b|"
+    r"\b(?:two|three|four|five|six|seven|several|main|key)\s+[a-z\-]+s\b",
+    re.I,
+)
+# Words that say which kind of answer is wanted: they are not the thing asked about.
+_CUE_WORDS = frozenset(
+    "how many much what which who whom whose when where why year years date percentage percent "
+    "share proportion number amount total rate kind type".split()
+)
 
 
 @dataclass(frozen=True)
@@ -75,13 +129,84 @@ class QuestionInfo:
     wants_date: bool
     expected_items: int | None
     mostly_cjk: bool
+    kind: str = "other"  # person|organisation|place|date|count|money|percent|list|reason|
+    #                      comparison|other
+    focus: tuple[str, ...] = ()  # stemmed terms of the thing asked about
+    unit: str | None = None  # "how many trains" -> "train": what a count counts
+    front_matter: str | None = None  # funding|affiliation|authors|keywords|title
 
     @property
     def searchable(self) -> bool:
         return bool(self.terms)
 
+    @property
+    def factual(self) -> bool:
+        """Does it want one typed fact (a name, date, figure) rather than prose?"""
+        return self.kind in {"person", "organisation", "place", "date", "count", "money", "percent"}
 
-def analyse(question: str) -> QuestionInfo:
+
+def answer_kind(question: str) -> str:
+    """The kind of answer ``question`` wants (see ``QuestionInfo.kind``)."""
+    for kind, pattern in _KINDS:
+        if pattern.search(question):
+            if kind == "count" and _LIST_CUE.search(question) and not re.search(
+                r"\bhow many\b", question, re.I
+            ):
+                continue
+            return kind
+    if _LIST_CUE.search(question) or _plural_focus(question):
+        return "list"
+    return "other"
+
+
+def front_matter_kind(question: str) -> str | None:
+    """Which part of a paper's front matter the question asks for, if any."""
+    if _KINDS[0][1].search(question):
+        return None  # comparisons of content, not a lookup
+    for kind, pattern in _FRONT_MATTER:
+        if pattern.search(question):
+            if kind == "authors" and not re.search(r"^\s*who\b|\bauthors? of\b|\bnames?\b",
+                                                   question, re.I):
+                continue  # "the author argues..." is about content
+            return kind
+    return None
+
+
+def count_unit(question: str) -> str | None:
+    """The noun a "how many" question counts ("how many freight trains left" -> "train")."""
+    m = re.search(r"\bhow many\s+((?:[A-Za-z\-]+\s+){0,4}?[A-Za-z\-]+?s)\b", question, re.I)
+    if m is None:
+        m = re.search(r"\bnumber of\s+((?:[A-Za-z\-]+\s+){0,3}?[A-Za-z\-]+?s)\b", question, re.I)
+    if m is None:
+        return None
+    head = m.group(1).split()[-1].lower()
+    return _stemmer().stemWord(head)
+
+
+def _plural_focus(question: str) -> bool:
+    """"What shortcomings..." / "Which measures...": a wh-word asking for plural things."""
+    m = re.match(r"\s*(?:what|which)\s+(?:[a-z\-]+\s+){0,2}?([a-z\-]+s)\s+(?:do|does|did|are|"
+                 r"have|has|were|can|could|should|would|will)\b", question, re.I)
+    return bool(m) and not m.group(1).lower().endswith(("ss", "us", "is"))
+
+
+def _names_list_noun(question: str, lexicon: Lexicon) -> bool:
+    words = set(re.findall(r"[a-z]+", question.lower()))
+    return any(words & group for group in lexicon.list_nouns)
+
+
+def focus_terms(question: str, expansions: Mapping[str, str] | None = None,
+                generic: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """Stemmed terms of the thing asked about: question terms minus kind cues and generic words."""
+    cues = {_stemmer().stemWord(w) for w in _CUE_WORDS}
+    generic_stems = {_stemmer().stemWord(w) for w in generic}
+    out = [t for t in terms(question, expansions) if t not in cues and t not in generic_stems]
+    return tuple(dict.fromkeys(out))
+
+
+def analyse(question: str, lexicon: Lexicon | None = None) -> QuestionInfo:
+    lexicon = lexicon or EMPTY
+    expansions = lexicon.word_expansions
     count = next(
         (
             n
@@ -92,16 +217,19 @@ def analyse(question: str) -> QuestionInfo:
     )
     cjk = len(_CJK.findall(question))
     letters = sum(ch.isalpha() for ch in question) or 1
+    kind = answer_kind(question)
     return QuestionInfo(
         text=question,
-        terms=tuple(terms(question)),
-        wants_list=bool(_LIST.search(question)),
-        wants_number=bool(_NUMERIC.search(question)),
-        wants_date=bool(
-            re.search(r"\b(when|which year|what year|since when|what date)\b", question, re.I)
-        ),
+        terms=tuple(terms(question, expansions)),
+        wants_list=kind == "list" or (kind in ("other", "reason") and _names_list_noun(question, lexicon)),
+        wants_number=bool(_NUMERIC.search(question)) or kind in ("count", "money", "percent"),
+        wants_date=kind == "date",
         expected_items=count,
         mostly_cjk=cjk / letters > 0.3,
+        kind=kind,
+        focus=focus_terms(question, expansions, lexicon.generic),
+        unit=count_unit(question) if kind == "count" else None,
+        front_matter=front_matter_kind(question),
     )
 
 

@@ -2,7 +2,7 @@
 
 Near-identical passages from versions of one work are collapsed into one result that lists
 the other versions; MMR can diversify. Queries are normalised first (quotes, case, and the
-many names of the Belt and Road and of free trade zones), so "BRI" finds "Belt and Road".
+corpus lexicon's synonyms), so an abbreviation finds the phrase the papers spell out.
 """
 
 from __future__ import annotations
@@ -19,38 +19,22 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from ..chunking import embed_text
+from ..corpus.lexicon import EMPTY, Lexicon
 from ..embeddings import Embedder
 from ..settings import RetrievalMode, RetrievalSettings
 from ..store import LEXICAL_DIR, ChunkRecord, IndexSnapshot
 from ..types import Passage
 
-# (pattern, canonical phrase appended to the query when the pattern occurs)
-_SYNONYMS: list[tuple[re.Pattern[str], str]] = [
-    (
-        re.compile(
-            r"\bB\s?&\s?R\b|\bBRI\b|\bOBOR\b|one belt,? one road|belt and road initiative", re.I
-        ),
-        "Belt and Road",
-    ),
-    (re.compile(r"\bFTZs?\b|\bFTAs?\b|free[- ]trade zones?", re.I), "Pilot Free Trade Zone FTZ"),
-    (re.compile(r"\bS\s?&\s?T\b", re.I), "science and technology"),
-    (re.compile(r"\bR\s?&\s?D\b", re.I), "research and development"),
-]
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def normalise_query(query: str) -> str:
-    """Clean a query and append canonical names for the abbreviations it uses."""
+def normalise_query(query: str, lexicon: Lexicon | None = None) -> str:
+    """Clean a query and append the lexicon's phrases for the aliases it uses."""
     q = unicodedata.normalize("NFKC", query)
     q = _CONTROL.sub(" ", q)
     q = q.replace("“", '"').replace("”", '"').replace("‘", "'").replace("’", "'")
     q = re.sub(r"\s+", " ", q).strip()
-    extra = [
-        canon
-        for pattern, canon in _SYNONYMS
-        if pattern.search(q) and canon.lower() not in q.lower()
-    ]
-    return " ".join([q, *extra])
+    return (lexicon or EMPTY).expand_query(q)
 
 
 @dataclass
@@ -145,8 +129,15 @@ class BM25Index:
 class Retriever:
     """Ranks an index snapshot's chunks for a query."""
 
-    def __init__(self, snapshot: IndexSnapshot, embedder: Embedder, settings: RetrievalSettings):
+    def __init__(
+        self,
+        snapshot: IndexSnapshot,
+        embedder: Embedder,
+        settings: RetrievalSettings,
+        lexicon: Lexicon | None = None,
+    ) -> None:
         self.snapshot = snapshot
+        self.lexicon = lexicon or EMPTY
         self.embedder = embedder
         self.settings = settings
         self.bm25 = BM25Index.for_snapshot(snapshot)
@@ -163,7 +154,7 @@ class Retriever:
         """Top ``k`` passages; ``only_docs`` restricts them to papers the question names."""
         k = k or self.settings.top_k
         mode = mode or self.settings.mode
-        q = normalise_query(query)
+        q = normalise_query(query, self.lexicon)
         pool = max(self.settings.candidates, 2 * k) * (4 if only_docs else 1)
         ranked: dict[str, list[tuple[int, float]]] = {}
         if mode in ("dense", "hybrid"):
