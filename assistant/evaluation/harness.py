@@ -54,6 +54,9 @@ class GoldItem(BaseModel):
     evidence: list[GoldEvidence] = Field(default_factory=list)
     type: QuestionType
     key_facts: list[str] = Field(default_factory=list)
+    split: Literal["dev", "test"] | None = Field(
+        None, description="dev: tune on it; test: report it (eval/split.py assigns it)"
+    )
 
     @property
     def answerable(self) -> bool:

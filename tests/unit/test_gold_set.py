@@ -185,3 +185,48 @@ def test_cli_reports_problems_and_exits_one(tmp_path, capsys):
     gold, corpus = _write(tmp_path, [_item("x", type="trivia")])
     assert V.main([str(gold), "--corpus", str(corpus)]) == 1
     assert "unknown type 'trivia'" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- dev/test split
+
+
+def _load_splitter():
+    spec = importlib.util.spec_from_file_location("gold_split", REPO / "eval" / "split.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+S = _load_splitter()
+
+
+@pytest.mark.unit
+def test_every_item_has_the_split_the_seeded_rule_gives():
+    items = _items()
+    assert all(i.get("split") in ("dev", "test") for i in items)
+    assert {i["id"]: i["split"] for i in items} == S.assign_splits(items)
+    assert S.main([str(GOLD), "--check"]) == 0
+
+
+@pytest.mark.unit
+def test_split_is_stratified_about_two_to_one():
+    items = _items()
+    for qtype in V.TYPES:
+        of_type = [i for i in items if i["type"] == qtype]
+        dev = sum(1 for i in of_type if i["split"] == "dev")
+        assert abs(dev - len(of_type) * 2 / 3) <= 0.5, (qtype, dev, len(of_type))
+        assert len(of_type) - dev >= 5, f"too few {qtype} items to report on test"
+
+
+@pytest.mark.unit
+def test_split_depends_on_seed_and_id_only():
+    items = _items()
+    reordered = list(reversed(items))
+    assert S.assign_splits(reordered) == S.assign_splits(items)
+    other = S.assign_splits(items, seed="another seed")
+    assert other != S.assign_splits(items)  # the seed matters, so it is documented
+    before = S.assign_splits(items)
+    after = S.assign_splits([*items, {"id": "zz-new", "type": "numeric"}])
+    moved = [k for k, v in before.items() if after[k] != v]
+    assert len(moved) <= 1  # a new item moves at most the boundary item of its type
