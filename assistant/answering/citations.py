@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..embeddings import Embedder
+from ..retrieval.query import STOPWORDS, terms
 from ..sentences import sentence_spans
 from ..types import Answer, Citation, Passage
 from .base import ABSTAIN_TEXT, AnswerContext
-from ..retrieval.query import STOPWORDS, terms
 
 _GROUP = r"\[\s*\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\s*\]"
 # A run of marker groups, "[1]", "[1, 2]", "[1][2]", "[1-3]", with the space before it.

@@ -13,20 +13,25 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..retrieval.paper_hints import named_documents
 from ..corpus.lexicon import EMPTY, Lexicon
 from ..embeddings import Embedder
+from ..retrieval.paper_hints import named_documents
+from ..retrieval.query import STOPWORDS, QuestionInfo, analyse, question_parts, terms
 from ..sentences import sentence_spans
 from ..settings import AnswerSettings
 from ..store import DocRecord
 from ..types import Answer, Citation, Passage
 from .base import AnswerContext, abstention
-from ..retrieval.query import STOPWORDS, QuestionInfo, analyse, terms
+from .evidence import TypedSpan, clause_window, tied_to_focus, typed_spans
 
+_ENUMERATOR = re.compile(
+    r"^(?:(?:First|Second|Third|Fourth|Fifth|Sixth|Finally|Lastly)(?:ly)?\b[,:]?|\(\d{1,2}\)|"
+    r"\d{1,2}\)|[•\-\*]\s)"
+)
 _NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s*\S")
 _PAREN = re.compile(r"^\((\d+)\)\s*\S")
 _DATE = re.compile(
@@ -73,7 +78,15 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, passages: list[Passage], ctx: AnswerContext) -> Answer:
         info = analyse(question, self.lexicon)
-        candidates = self._candidates(passages, ctx)
+        if info.front_matter:
+            fields = [p for p in passages if p.field == info.front_matter]
+            if fields:
+                return _confident(self._quote_fields(info, fields, passages, ctx), 1.0)
+            if info.front_matter in ("affiliation", "authors"):
+                why = f"The paper does not state its {_FIELD_NAMES[info.front_matter]}."
+                return abstention(question, passages, self.name, why)
+        body = [p for p in passages if p.field is None]
+        candidates = self._candidates(body, ctx)
         if not candidates:
             return abstention(question, passages, self.name)
         self._score(info, candidates)
@@ -90,10 +103,95 @@ class ExtractiveAnswerer:
             return _confident(abstention(question, passages, self.name, why), confidence)
         if info.wants_list:
             listed = self._list_from_sections(info, candidates, ctx, passages)
+            listed = listed or self._list_from_enumeration(info, candidates, ctx, passages)
             if listed is not None:
                 return _confident(listed, confidence)
+        if info.kind == "comparison":
+            return _confident(self._compare(info, candidates, ctx, passages), confidence)
+        if info.compound:
+            return _confident(self._compound(info, candidates, ctx, passages), confidence)
+        if info.factual:
+            typed = self._typed(info, candidates, ctx)
+            if not typed:
+                why = _coverage_note(info, candidates)
+                return _confident(abstention(question, passages, self.name, why), confidence)
+            return _confident(self._compose(question, typed, passages, ctx), confidence)
         chosen = self._select(info, candidates)
         return _confident(self._compose(question, chosen, passages, ctx), confidence)
+
+    def _typed(
+        self,
+        info: QuestionInfo,
+        candidates: list[_Candidate],
+        ctx: AnswerContext,
+        whole: QuestionInfo | None = None,
+    ) -> list[_Candidate]:
+        """The best sentences holding a span of the asked kind tied to the focus, each cut to
+        the clause around that span; empty when no candidate does (the answer declines).
+        ``whole``: the full question when ``info`` is one part of it (its focus counts too)."""
+        s = self.settings
+        if whole is not None:
+            info = replace(info, focus=info.focus or whole.focus)
+        ranked = sorted(candidates, key=lambda c: -c.score)
+        floor = ranked[0].score - s.typed_margin
+        out: list[_Candidate] = []
+        for c in ranked[: s.typed_candidates]:
+            if c.score < floor:
+                break
+            spans = typed_spans(c.text, info.kind)
+            if not spans:
+                continue
+            context = _neighbourhood(ctx, c)
+            if not tied_to_focus(info, c.text, context, s.focus_min_share):
+                continue
+            anchor = _best_span(info, c.text, spans)
+            out.append(_clause_of(c, anchor, set(info.focus), s.max_clause_words))
+            if len(out) >= s.max_factual_sentences:
+                break
+        return out
+
+    def _compound(
+        self,
+        info: QuestionInfo,
+        candidates: list[_Candidate],
+        ctx: AnswerContext,
+        passages: list[Passage],
+    ) -> Answer:
+        """A question asking several things: quote what answers each part, and say which
+        parts of a factual kind the passages leave unanswered."""
+        chosen: list[_Candidate] = []
+        unanswered: list[str] = []
+        for part in question_parts(info.text):
+            pinfo = analyse(part, self.lexicon)
+            if pinfo.factual:
+                found = self._typed(pinfo, candidates, ctx, whole=info)
+                if not found:
+                    unanswered.append(part)
+            else:
+                found = self._select(pinfo, candidates)[:1] if pinfo.focus else []
+            chosen += [c for c in found if all(c.start != o.start for o in chosen)]
+        if not chosen:
+            chosen = self._select(info, candidates)
+        answer = self._compose(info.text, sorted(chosen, key=lambda c: c.start), passages, ctx)
+        if unanswered:
+            parts = "; ".join(f"“{p}”" for p in unanswered)
+            answer.notice = f"The passages found do not answer {parts}."
+        return answer
+
+    def _quote_fields(
+        self, info: QuestionInfo, fields: list[Passage], passages: list[Passage],
+        ctx: AnswerContext,
+    ) -> Answer:
+        """Answer a question about the paper itself by quoting its front-matter field."""
+        citations: list[Citation] = []
+        lines: list[str] = []
+        for marker, p in enumerate(fields[:2], start=1):
+            citations.append(ctx.citation(marker, p, p.start, p.end))
+            lines.append(f"{p.text} [{marker}]")
+        return Answer(
+            question=info.text, text="\n".join(lines), citations=citations,
+            passages=passages, answerer=self.name,
+        )
 
     def _candidates(self, passages: list[Passage], ctx: AnswerContext) -> list[_Candidate]:
         out: list[_Candidate] = []
@@ -147,7 +245,10 @@ class ExtractiveAnswerer:
             if chosen and float(np.max(vectors[chosen] @ vectors[i])) > self.settings.redundancy:
                 continue
             chosen.append(i)
-        picked = [pool[i] for i in chosen]
+        picked = [
+            _clause_of(pool[i], None, set(info.focus), self.settings.max_sentence_words)
+            for i in chosen
+        ]
         doc_order = {p: k for k, p in enumerate(dict.fromkeys(c.passage.doc_id for c in picked))}
         return sorted(picked, key=lambda c: (doc_order[c.passage.doc_id], c.start))
 
@@ -201,7 +302,87 @@ class ExtractiveAnswerer:
                     best = (score, doc, items)
         if best is None:
             return None
-        return self._compose_list(info, best[1], best[2], ctx, passages)
+        _, doc, items = best
+        sections = [(str(t), int(a), int(b)) for t, a, b in doc.sections]
+        for _ in range(3):  # the items may sit one level under an item that names the list
+            deeper = next(
+                (
+                    kids
+                    for item in items
+                    if _names_the_list(info, item[0], self.lexicon)
+                    and len(kids := _children(sections, sections.index(item))) >= 2
+                ),
+                None,
+            )
+            if deeper is None:
+                break
+            items = deeper
+        return self._compose_list(info, doc, items, ctx, passages)
+
+    def _list_from_enumeration(
+        self,
+        info: QuestionInfo,
+        candidates: list[_Candidate],
+        ctx: AnswerContext,
+        passages: list[Passage],
+    ) -> Answer | None:
+        """Answer a list question with an enumeration in the best passage's paragraph
+        ("First, ... Second, ...", "(1) ... (2) ...", bullets), each item cited."""
+        best = max(candidates, key=lambda c: c.score)
+        doc = ctx.document(best.passage.doc_id)
+        text = doc.clean_text
+        para_start = text.rfind("\n\n", 0, best.start) + 1
+        para_end = text.find("\n\n", best.end)
+        para_end = len(text) if para_end < 0 else para_end
+        items: list[tuple[int, int]] = []
+        for a, b in sentence_spans(text, para_start, para_end):
+            if _ENUMERATOR.match(text[a:b]):
+                items.append((a, b))
+        if len(items) < 2:
+            return None
+        chosen: list[_Candidate] = []
+        for a, b in items[: self.settings.max_list_items]:
+            chunk = ctx.chunk_at(doc.doc_id, a)
+            if chunk is None:
+                continue
+            passage = next((p for p in passages if p.chunk_id == chunk.chunk_id), None)
+            item = _Candidate(0, passage or ctx.passage_for(chunk), a, b, text[a:b])
+            chosen.append(_clause_of(item, None, set(info.focus), self.settings.max_clause_words))
+        return self._compose(info.text, chosen, passages, ctx)
+
+    def _compare(
+        self,
+        info: QuestionInfo,
+        candidates: list[_Candidate],
+        ctx: AnswerContext,
+        passages: list[Passage],
+    ) -> Answer:
+        """Evidence per paper (or version), side by side: the best sentences of each of the
+        two best-ranked papers under that paper's title."""
+        by_doc: dict[str, list[_Candidate]] = {}
+        for c in sorted(candidates, key=lambda c: -c.score):
+            by_doc.setdefault(c.passage.doc_id, []).append(c)
+        docs = list(by_doc)[:2]
+        if len(docs) < 2:
+            return self._compose(info.text, self._select(info, candidates), passages, ctx)
+        per = max(1, self.settings.max_sentences - 1)
+        markers: dict[str, int] = {}
+        citations: list[Citation] = []
+        lines: list[str] = []
+        for doc_id in docs:
+            doc = ctx.document(doc_id)
+            label = f"{doc.title} ({doc.version})" if doc.version else doc.title
+            lines.append(f"“{label}”:")
+            picked = self._select(info, by_doc[doc_id])[:per]
+            for c in picked:
+                c = _clause_of(c, None, set(info.focus), self.settings.max_clause_words)
+                marker = markers.setdefault(c.passage.chunk_id, len(markers) + 1)
+                citations.append(ctx.citation(marker, c.passage, c.start, c.end))
+                lines.append(f"- {c.text} [{marker}]")
+        return Answer(
+            question=info.text, text="\n".join(lines), citations=citations,
+            passages=passages, answerer=self.name,
+        )
 
     def _compose_list(
         self,
@@ -232,6 +413,56 @@ class ExtractiveAnswerer:
             passages=passages,
             answerer=self.name,
         )
+
+
+_FIELD_NAMES = {
+    "affiliation": "authors' affiliation or contact details",
+    "authors": "authors",
+    "funding": "funding",
+    "keywords": "keywords",
+    "title": "title",
+}
+
+
+def _neighbourhood(ctx: AnswerContext, c: _Candidate) -> str:
+    """The candidate sentence with the sentences either side (a figure's unit may sit there)."""
+    text = ctx.document(c.passage.doc_id).clean_text
+    return text[max(0, c.start - 200) : c.end + 200]
+
+
+def _best_span(info: QuestionInfo, sentence: str, spans: list[TypedSpan]) -> tuple[int, int]:
+    """The typed span nearest the question's unit or focus words (the first when none occur)."""
+    anchors = [m.start() for t in (info.unit, *info.focus) if t
+               for m in re.finditer(re.escape(t[:5]), sentence, re.I)]
+    if not anchors:
+        return spans[0].start, spans[0].end
+    best = min(spans, key=lambda sp: min(abs(sp.start - a) for a in anchors))
+    return best.start, best.end
+
+
+def _clause_of(
+    c: _Candidate, anchor: tuple[int, int] | None, focus: set[str], max_words: int
+) -> _Candidate:
+    """``c`` cut to the clauses around ``anchor`` (offsets stay exact)."""
+    a, b = clause_window(c.text, anchor, focus, max_words)
+    if (a, b) == (0, len(c.text)):
+        return c
+    return replace(c, start=c.start + a, end=c.start + b, text=c.text[a:b])
+
+
+def _coverage_note(info: QuestionInfo, candidates: list[_Candidate]) -> str:
+    """What the closest passages are about, for a declined question."""
+    kind = {
+        "person": "a person's name", "organisation": "an organisation's name",
+        "place": "a place", "date": "a date", "count": "a figure", "money": "an amount of money",
+        "percent": "a percentage",
+    }.get(info.kind, "an answer")
+    ranked = sorted(candidates, key=lambda c: -c.score)
+    sections = [c.passage.section for c in ranked if c.passage.section][:2]
+    about = " and ".join(f"“{x}”" for x in dict.fromkeys(sections))
+    where = f" The closest passages are in {about}." if about else ""
+    unit = f" ({info.unit})" if info.unit else ""
+    return f"No passage gives {kind}{unit} for what is asked.{where}"
 
 
 _ASKING = frozenset(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
 from ..corpus.lexicon import EMPTY, Lexicon
@@ -113,6 +113,13 @@ _LIST_CUE = re.compile(
     r"\b(?:two|three|four|five|six|seven|several|main|key)\s+[a-z\-]+s\b",
     re.I,
 )
+# Verbs that end the noun run of "how many <noun run> <verb>" (common question verbs).
+_VERBS = frozenset(
+    "left leave leaves made make makes exist exists existed work works worked live lives lived "
+    "took take takes came come comes joined join joins received receive receives signed sign "
+    "signs opened open opens set sets built build builds employed filed studied run runs ran "
+    "gather gathered operate operated".split()
+)
 # Words that say which kind of answer is wanted: they are not the thing asked about.
 _CUE_WORDS = frozenset(
     "how many much what which who whom whose when where why year years date percentage percent "
@@ -134,6 +141,7 @@ class QuestionInfo:
     focus: tuple[str, ...] = ()  # stemmed terms of the thing asked about
     unit: str | None = None  # "how many trains" -> "train": what a count counts
     front_matter: str | None = None  # funding|affiliation|authors|keywords|title
+    compound: bool = False  # asks two or more things at once ("how many X, and by when?")
 
     @property
     def searchable(self) -> bool:
@@ -173,14 +181,22 @@ def front_matter_kind(question: str) -> str | None:
 
 
 def count_unit(question: str) -> str | None:
-    """The noun a "how many" question counts ("how many freight trains left" -> "train")."""
-    m = re.search(r"\bhow many\s+((?:[A-Za-z\-]+\s+){0,4}?[A-Za-z\-]+?s)\b", question, re.I)
-    if m is None:
-        m = re.search(r"\bnumber of\s+((?:[A-Za-z\-]+\s+){0,3}?[A-Za-z\-]+?s)\b", question, re.I)
+    """The noun a "how many" question counts ("how many freight trains left" -> "train"): the
+    last word of the run of nouns and adjectives after "how many", before the verb."""
+    m = re.search(
+        r"\b(?:how many|number of)\s+([A-Za-z\-]+(?:\s+[A-Za-z\-]+){0,4})", question, re.I
+    )
     if m is None:
         return None
-    head = m.group(1).split()[-1].lower()
-    return _stemmer().stemWord(head)
+    run: list[str] = []
+    for word in m.group(1).split():
+        if word.lower() in STOPWORDS or word.lower() in _VERBS:
+            break
+        run.append(word)
+    if not run:
+        return None
+    head = run[-1].lower()
+    return _stemmer().stemWord(head) if len(head) > 2 else None
 
 
 def _plural_focus(question: str) -> bool:
@@ -221,7 +237,8 @@ def analyse(question: str, lexicon: Lexicon | None = None) -> QuestionInfo:
     return QuestionInfo(
         text=question,
         terms=tuple(terms(question, expansions)),
-        wants_list=kind == "list" or (kind in ("other", "reason") and _names_list_noun(question, lexicon)),
+        wants_list=kind == "list"
+        or (kind in ("other", "reason") and _names_list_noun(question, lexicon)),
         wants_number=bool(_NUMERIC.search(question)) or kind in ("count", "money", "percent"),
         wants_date=kind == "date",
         expected_items=count,
@@ -230,6 +247,32 @@ def analyse(question: str, lexicon: Lexicon | None = None) -> QuestionInfo:
         focus=focus_terms(question, expansions, lexicon.generic),
         unit=count_unit(question) if kind == "count" else None,
         front_matter=front_matter_kind(question),
+        compound=is_compound(question),
+    )
+
+
+_WH = re.compile(r"\b(?:how many|how much|how|what|which|who|whom|when|where|why)\b", re.I)
+
+
+def question_parts(question: str) -> list[str]:
+    """The separate questions of a compound one, each as asked."""
+    pieces = re.split(
+        r"\?\s+|(?:,\s*(?:and\s+)?|;\s*|\s+and\s+)(?=(?:\w+\s+){0,3}?(?:how|what|which|who|whom|"
+        r"when|where|why)\b)",
+        question.strip(),
+        flags=re.I,
+    )
+    return [p.strip(" ,;?") + "?" for p in pieces if p and len(p.split()) >= 2]
+
+
+def is_compound(question: str) -> bool:
+    """Does the question ask two things ("How many ..., and by when ...?", "X? Y?")?"""
+    if len(re.findall(r"\?", question.strip().rstrip("?"))) >= 1:
+        return True
+    cues = _WH.findall(question)
+    return len(cues) >= 2 and bool(
+        re.search(r"(?:,|\band\b|;)\s*(?:\w+\s+){0,3}?(?:how|what|which|who|whom|when|where|why)\b",
+                  question, re.I)
     )
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from ..chunking import embed_text
+from ..corpus.front_matter import Field, authors_of, detect
 from ..corpus.lexicon import EMPTY, Lexicon
 from ..embeddings import Embedder
 from ..settings import RetrievalMode, RetrievalSettings
@@ -142,6 +143,7 @@ class Retriever:
         self.settings = settings
         self.bm25 = BM25Index.for_snapshot(snapshot)
         self._doc_of = np.array([c.doc_id for c in snapshot.chunks], dtype=object)
+        self._front: dict[str, list[Field]] = {}
 
     def retrieve(
         self,
@@ -168,6 +170,54 @@ class Retriever:
         if self.settings.mmr:
             fused = self._mmr(q, fused)
         return self._collapse_versions(fused, k)
+
+    def front_matter(self, doc_id: str) -> list[Field]:
+        """The paper's front-matter fields, found in its own text (cached per snapshot)."""
+        found = self._front.get(doc_id)
+        if found is None:
+            doc = self.snapshot.documents.get(doc_id)
+            found = detect(doc.clean_text, doc.sections) if doc is not None else []
+            self._front[doc_id] = found
+        return found
+
+    def authors(self) -> dict[str, list[str]]:
+        """Author names per indexed paper, from its title block."""
+        return {
+            d: authors_of(self.front_matter(d))
+            for d, doc in self.snapshot.documents.items()
+            if doc.alias_of is None
+        }
+
+    def front_matter_passages(self, kind: str, doc_ids: list[str]) -> list[Passage]:
+        """The ``kind`` field of each paper in ``doc_ids`` that has one, as exact passages."""
+        out: list[Passage] = []
+        for doc_id in doc_ids:
+            for f in self.front_matter(doc_id):
+                if f.kind != kind:
+                    continue
+                chunk = self._chunk_at(doc_id, f.start)
+                if chunk is None:
+                    continue
+                doc = self.snapshot.documents[doc_id]
+                out.append(
+                    Passage(
+                        chunk_id=chunk.chunk_id, doc_id=doc_id, title=doc.title,
+                        section=kind.title(), text=f.text, start=f.start, end=f.end,
+                        score=1.0, field=kind,
+                    )
+                )
+                break
+        return out
+
+    def _chunk_at(self, doc_id: str, pos: int) -> ChunkRecord | None:
+        best = None
+        for i in np.nonzero(self._doc_of == doc_id)[0]:
+            chunk = self.snapshot.chunks[int(i)]
+            if chunk.start <= pos < chunk.end:
+                return chunk
+            if chunk.start <= pos:
+                best = chunk
+        return best
 
     def _dense(self, query: str, k: int) -> list[tuple[int, float]]:
         vec = self.embedder.embed([query])
