@@ -32,7 +32,8 @@ _FRONT_MATTER_WORDS = (
     "who fund funded funding funds funder grant grants sponsor sponsored support supported "
     "finance financed where author authors work works worked wrote written affiliation "
     "affiliated institution university company organisation organization email address "
-    "contact keywords keyword title titled name names study research work project paper"
+    "contact keywords keyword title titled name names study research work project paper "
+    "journal published publisher venue year"
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -49,7 +50,7 @@ class Assistant:
 
     >>> from assistant import Assistant
     >>> bot = Assistant.load()                      # builds the index on first use
-    >>> answer = bot.ask("What challenges does Sichuan face?")
+    >>> answer = bot.ask("What challenges do the papers identify?")
     >>> answer.text, [c.quote for c in answer.citations]
     """
 

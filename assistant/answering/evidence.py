@@ -93,7 +93,7 @@ def tied_to_focus(info: QuestionInfo, sentence: str, context: str, min_share: fl
     """
     if any(f not in context for f in question_figures(info.text)):
         return False
-    words = set(terms(context))
+    words = set(terms(context.replace("-", " "))) | set(terms(context))
     focus = [t for t in info.focus if not t[0].isdigit()]
     if info.unit:
         focus += [info.unit, info.unit]

@@ -82,7 +82,7 @@ class ExtractiveAnswerer:
             fields = [p for p in passages if p.field == info.front_matter]
             if fields:
                 return _confident(self._quote_fields(info, fields, passages, ctx), 1.0)
-            if info.front_matter in ("affiliation", "authors"):
+            if info.front_matter in ("affiliation", "authors", "venue"):
                 why = f"The paper does not state its {_FIELD_NAMES[info.front_matter]}."
                 return abstention(question, passages, self.name, why)
         body = [p for p in passages if p.field is None]
@@ -200,6 +200,11 @@ class ExtractiveAnswerer:
             doc = ctx.document(p.doc_id)
             text = doc.clean_text
             headings = [(int(s), int(s) + len(str(t))) for t, s, _ in doc.sections]
+            # the title block says what the paper is, not what it found
+            headings += [
+                (f.start, f.end) for f in ctx.front_matter(p.doc_id)
+                if f.kind in ("title", "authors", "affiliation", "venue", "keywords")
+            ]
             for a, b in sentence_spans(text, p.start, p.end):
                 sentence = text[a:b]
                 if (p.doc_id, a) in seen or len(sentence) < 25:
@@ -215,7 +220,8 @@ class ExtractiveAnswerer:
     def _score(self, info: QuestionInfo, candidates: list[_Candidate]) -> None:
         vectors = self.embedder.embed([info.text] + [c.text for c in candidates])
         cosines = vectors[1:] @ vectors[0]
-        sentence_terms = [set(terms(c.text)) for c in candidates]
+        expansions = self.lexicon.word_expansions
+        sentence_terms = [set(terms(c.text, expansions)) for c in candidates]
         q_terms = set(info.terms)
         df = {t: sum(1 for st in sentence_terms if t in st) for t in q_terms}
         n = len(candidates)
@@ -418,6 +424,7 @@ class ExtractiveAnswerer:
 _FIELD_NAMES = {
     "affiliation": "authors' affiliation or contact details",
     "authors": "authors",
+    "venue": "journal or year of publication",
     "funding": "funding",
     "keywords": "keywords",
     "title": "title",
@@ -461,8 +468,7 @@ def _coverage_note(info: QuestionInfo, candidates: list[_Candidate]) -> str:
     sections = [c.passage.section for c in ranked if c.passage.section][:2]
     about = " and ".join(f"“{x}”" for x in dict.fromkeys(sections))
     where = f" The closest passages are in {about}." if about else ""
-    unit = f" ({info.unit})" if info.unit else ""
-    return f"No passage gives {kind}{unit} for what is asked.{where}"
+    return f"No passage gives {kind} for what is asked.{where}"
 
 
 _ASKING = frozenset(

@@ -15,13 +15,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-KINDS = ("title", "authors", "affiliation", "keywords", "abstract", "funding")
+KINDS = ("title", "authors", "affiliation", "venue", "keywords", "abstract", "funding")
 
 _INSTITUTION = re.compile(
     r"\b(?:Universit(?:y|ies|é|ät)|Institutes?|College|School|Academy|Company|Co\.|Ltd\b|Inc\.|"
     r"Corporation|Department|Dept\.|Laborator(?:y|ies)|Cent(?:er|re)|Ministry|Hospital|Faculty|"
     r"Bureau|Foundation|Polytechnic|Council|Agency)",
 )
+_VENUE = re.compile(r"(?i)\b(?:journal of|proceedings of|vol\.\s*\d|volume \d|issn|doi:|doi\.org)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _FUNDING = re.compile(
     r"(?i)\b(?:supported by|funded by|funding from|financed by|sponsored by|grant (?:no|number)|"
@@ -80,12 +81,12 @@ def _in_acknowledgements(spans: list[tuple[int, int, str]], pos: int) -> bool:
 
 
 def authors_of(fields: Sequence[Field]) -> list[str]:
-    """Author names from the authors field ("Liwei Zheng^a, Siqiao Guo^{b*}" -> two names)."""
+    """Author names from the authors field ("Ann Lee^a, Bo Chen^{b*}" -> two names)."""
     line = next((f.text for f in fields if f.kind == "authors"), "")
     line = _MARKS.sub(" ", line)
     parts = re.split(r"\s*(?:,|;|\band\b|&)\s*|\s{2,}", line)
     names = [re.sub(r"\s+", " ", p).strip(" .") for p in parts]
-    if len(names) == 1 and len(names[0].split()) == 4:  # "Liwei Zheng Siqiao Guo"
+    if len(names) == 1 and len(names[0].split()) == 4:  # "Ann Lee Bo Chen"
         w = names[0].split()
         names = [" ".join(w[:2]), " ".join(w[2:])]
     return [n for n in names if n and len(n.split()) <= 4]
@@ -99,7 +100,9 @@ def _title_block(text: str, start: int, end: int) -> list[Field | None]:
         para = text[a:b]
         if _LABELLED.match(para) or len(para) > 400:
             break
-        if _INSTITUTION.search(para) or _EMAIL.search(para):
+        if _VENUE.search(para) and i > 0:
+            out.append(_field("venue", text, a, b))
+        elif _INSTITUTION.search(para) or _EMAIL.search(para):
             out.append(_field("affiliation", text, a, b))
         elif i == 0:
             out.append(_field("title", text, a, b))

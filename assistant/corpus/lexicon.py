@@ -20,9 +20,9 @@ from ..errors import AssistantError
 class Lexicon:
     """What a corpus tells the assistant about its words.
 
-    >>> lex = Lexicon(synonyms={"BRI": "Belt and Road"})
-    >>> lex.expand_query("What is the BRI?")
-    'What is the BRI? Belt and Road'
+    >>> lex = Lexicon(synonyms={"NLP": "natural language processing"})
+    >>> lex.expand_query("Which NLP tools?")
+    'Which NLP tools? natural language processing'
     """
 
     synonyms: dict[str, str] = field(default_factory=dict)  # alias -> phrase the papers use

@@ -66,7 +66,8 @@ _KINDS: list[tuple[str, re.Pattern[str]]] = [
         r"\b(?:growth )?rate\b.*\b(?:what|how)\b|\bwhat (?:was|is|were) the (?:\w+ )?"
         r"(?:growth )?rate\b|\bby how (?:much|many percent)", re.I)),
     ("date", re.compile(
-        r"\b(?:when|what year|which year|what date|since when|in what year|how long ago)\b", re.I)),
+        r"^\s*(?:in |since |until |by )?when\b|\bwhen (?:was|were|did|does|do|is|are|will|has|"
+        r"had)\b|\b(?:what year|which year|what date|in what year|how long ago)\b", re.I)),
     ("count", re.compile(
         r"\b(?:how many|how much|what (?:is|was|were) the (?:total )?number of|what number of|"
         r"how (?:large|big|long|far|fast|high))\b", re.I)),
@@ -103,6 +104,9 @@ _FRONT_MATTER: list[tuple[str, re.Pattern[str]]] = [
         r"\bwho (?:wrote|authored|are the authors|is the author)|\b(?:authors?|written by)\b",
         re.I)),
     ("keywords", re.compile(r"\bkey ?words?\b", re.I)),
+    ("venue", re.compile(r"\b(?:which|what) (?:journal|conference|publisher|venue)\b|\bpublished "
+                         r"(?:in|by|where)\b|\b(?:journal|venue|publisher)\b.{0,30}\b(?:paper|"
+                         r"article|study)\b", re.I)),
     ("title", re.compile(r"\b(?:title of|titled|called)\b.{0,30}\b(?:paper|article|study)\b|"
                          r"\bwhat is the (?:full )?title\b", re.I)),
 ]
@@ -118,7 +122,7 @@ _VERBS = frozenset(
     "left leave leaves made make makes exist exists existed work works worked live lives lived "
     "took take takes came come comes joined join joins received receive receives signed sign "
     "signs opened open opens set sets built build builds employed filed studied run runs ran "
-    "gather gathered operate operated".split()
+    "gather gathered operate operated long high far big large wide old".split()
 )
 # Words that say which kind of answer is wanted: they are not the thing asked about.
 _CUE_WORDS = frozenset(
@@ -184,7 +188,7 @@ def count_unit(question: str) -> str | None:
     """The noun a "how many" question counts ("how many freight trains left" -> "train"): the
     last word of the run of nouns and adjectives after "how many", before the verb."""
     m = re.search(
-        r"\b(?:how many|number of)\s+([A-Za-z\-]+(?:\s+[A-Za-z\-]+){0,4})", question, re.I
+        r"\b(?:how many|number of)\s+([\w\-]+(?:\s+[\w\-]+){0,4})", question, re.I
     )
     if m is None:
         return None
