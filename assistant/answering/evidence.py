@@ -10,6 +10,7 @@ that span rather than a whole run-on sentence; a clause is an exact substring, s
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..nlp import entities
@@ -84,7 +85,13 @@ def question_figures(question: str) -> list[str]:
     return re.findall(r"(?<![Ss]ection )\b\d[\d,.]*\d\b|\b\d\b(?=\s*%)", question)
 
 
-def tied_to_focus(info: QuestionInfo, sentence: str, context: str, min_share: float) -> bool:
+def tied_to_focus(
+    info: QuestionInfo,
+    sentence: str,
+    context: str,
+    min_share: float,
+    expansions: Mapping[str, str] | None = None,
+) -> bool:
     """Is ``sentence`` about what the question asks (its figures, unit and focus words)?
 
     ``context``: the sentence with its neighbours, where a figure or unit may sit. The unit a
@@ -93,7 +100,7 @@ def tied_to_focus(info: QuestionInfo, sentence: str, context: str, min_share: fl
     """
     if any(f not in context for f in question_figures(info.text)):
         return False
-    words = set(terms(context.replace("-", " "))) | set(terms(context))
+    words = set(terms(context.replace("-", " "), expansions)) | set(terms(context, expansions))
     focus = [t for t in info.focus if not t[0].isdigit()]
     if info.unit:
         focus += [info.unit, info.unit]

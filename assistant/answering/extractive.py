@@ -142,7 +142,8 @@ class ExtractiveAnswerer:
             if not spans:
                 continue
             context = _neighbourhood(ctx, c)
-            if not tied_to_focus(info, c.text, context, s.focus_min_share):
+            expansions = self.lexicon.word_expansions
+            if not tied_to_focus(info, c.text, context, s.focus_min_share, expansions):
                 continue
             anchor = _best_span(info, c.text, spans)
             out.append(_clause_of(c, anchor, set(info.focus), s.max_clause_words))
@@ -159,20 +160,18 @@ class ExtractiveAnswerer:
     ) -> Answer:
         """A question asking several things: quote what answers each part, and say which
         parts of a factual kind the passages leave unanswered."""
-        chosen: list[_Candidate] = []
+        chosen = self._select(info, candidates)
         unanswered: list[str] = []
         for part in question_parts(info.text):
             pinfo = analyse(part, self.lexicon)
-            if pinfo.factual:
-                found = self._typed(pinfo, candidates, ctx, whole=info)
-                if not found:
-                    unanswered.append(part)
-            else:
-                found = self._select(pinfo, candidates)[:1] if pinfo.focus else []
-            chosen += [c for c in found if all(c.start != o.start for o in chosen)]
-        if not chosen:
-            chosen = self._select(info, candidates)
-        answer = self._compose(info.text, sorted(chosen, key=lambda c: c.start), passages, ctx)
+            if not pinfo.factual:
+                continue
+            found = self._typed(pinfo, candidates, ctx, whole=info)[:1]
+            if not found:
+                unanswered.append(part)
+            elif not any(o.start <= found[0].start < o.end for o in chosen):
+                chosen.append(found[0])
+        answer = self._compose(info.text, chosen, passages, ctx)
         if unanswered:
             parts = "; ".join(f"“{p}”" for p in unanswered)
             answer.notice = f"The passages found do not answer {parts}."
@@ -251,10 +250,10 @@ class ExtractiveAnswerer:
             if chosen and float(np.max(vectors[chosen] @ vectors[i])) > self.settings.redundancy:
                 continue
             chosen.append(i)
-        picked = [
-            _clause_of(pool[i], None, set(info.focus), self.settings.max_sentence_words)
-            for i in chosen
-        ]
+        picked = [pool[i] for i in chosen]
+        if not info.wants_list:  # a list may sit in one long sentence: keep it whole
+            words = self.settings.max_sentence_words
+            picked = [_clause_of(c, None, set(info.focus), words) for c in picked]
         doc_order = {p: k for k, p in enumerate(dict.fromkeys(c.passage.doc_id for c in picked))}
         return sorted(picked, key=lambda c: (doc_order[c.passage.doc_id], c.start))
 

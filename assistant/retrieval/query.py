@@ -220,8 +220,10 @@ def focus_terms(question: str, expansions: Mapping[str, str] | None = None,
     """Stemmed terms of the thing asked about: question terms minus kind cues and generic words."""
     cues = {_stemmer().stemWord(w) for w in _CUE_WORDS}
     generic_stems = {_stemmer().stemWord(w) for w in generic}
-    out = [t for t in terms(question, expansions) if t not in cues and t not in generic_stems]
-    return tuple(dict.fromkeys(out))
+    content = [t for t in terms(question, expansions) if t not in cues]
+    specific = [t for t in content if t not in generic_stems]
+    # "When was the <generic> zone set up?": the generic words are then the thing asked about
+    return tuple(dict.fromkeys(specific if len(specific) >= 2 else content))
 
 
 def analyse(question: str, lexicon: Lexicon | None = None) -> QuestionInfo:
