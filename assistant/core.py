@@ -38,6 +38,22 @@ _FRONT_MATTER_WORDS = (
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
+def _interleave(first: list[Passage], second: list[Passage], k: int) -> list[Passage]:
+    """Alternate two rankings (first leading), without repeats, up to ``k`` passages."""
+    out: list[Passage] = []
+    seen: set[str] = set()
+    for pair in zip(first, second, strict=False):
+        for p in pair:
+            if p.chunk_id not in seen:
+                seen.add(p.chunk_id)
+                out.append(p)
+    for p in first + second:
+        if p.chunk_id not in seen:
+            seen.add(p.chunk_id)
+            out.append(p)
+    return out[:k]
+
+
 @dataclass(frozen=True)
 class _State:
     snapshot: IndexSnapshot
@@ -200,9 +216,14 @@ class Assistant:
         documents = state.snapshot.documents.values()
         authors = state.retriever.authors()
         hint = named_documents(standalone or resolved.search_query, documents, authors)
+        # a comparison names one paper and sets it against others: rank them all
+        only = None if info.kind == "comparison" else set(hint.docs) or None
         passages = state.retriever.retrieve(
-            hint.query, boost_doc=resolved.boost_doc, only_docs=set(hint.docs) or None
+            hint.query, boost_doc=resolved.boost_doc, only_docs=only
         )
+        if info.kind == "comparison" and hint.docs:
+            named = state.retriever.retrieve(hint.query, only_docs=set(hint.docs))
+            passages = _interleave(named, passages, len(passages))
         if info.front_matter:
             passages = self._with_front_matter(info, passages, sorted(hint.docs))
         t1 = time.perf_counter()

@@ -150,6 +150,11 @@ class AnswerSettings(_Group):
         0.5, ge=0.0, le=1.0,
         description="Share of the question's focus words an answering sentence must hold.",
     )
+    typed_proximity: float = Field(
+        0.05, ge=0.0,
+        description="Score lost per 100 characters between a figure or name and the words "
+        "the question asks about.",
+    )
     max_factual_sentences: int = Field(
         2, ge=1, description="Clauses quoted for a who/when/how-many question."
     )

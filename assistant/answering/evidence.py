@@ -94,19 +94,29 @@ def tied_to_focus(
 ) -> bool:
     """Is ``sentence`` about what the question asks (its figures, unit and focus words)?
 
-    ``context``: the sentence with its neighbours, where a figure or unit may sit. The unit a
-    count asks for ("trains") counts as two focus words: papers say "trips" for "runs", so it
-    weighs the decision without vetoing it.
+    ``context``: the sentence with its neighbours, where a figure or unit may sit; the focus
+    words must be in the sentence itself. The unit a count asks for ("trains") counts as two
+    focus words: papers say "trips" for "runs", so it weighs the decision without vetoing it.
+    A focus of two words needs both ("the mayor of <city>").
     """
     if any(f not in context for f in question_figures(info.text)):
         return False
-    words = set(terms(context.replace("-", " "), expansions)) | set(terms(context, expansions))
+    words = _words(sentence, expansions)
+    near = _words(context, expansions)
     focus = [t for t in info.focus if not t[0].isdigit()]
+    if not focus and not info.unit:
+        return True
+    hits = sum(t in words for t in focus)
     if info.unit:
         focus += [info.unit, info.unit]
-    if not focus:
-        return True
-    return sum(t in words for t in focus) / len(focus) >= min_share
+        hits += 2 * (info.unit in near)
+    share = hits / len(focus)
+    return share >= min_share and (len(focus) != 2 or share == 1.0)
+
+
+def _words(text: str, expansions: Mapping[str, str] | None) -> set[str]:
+    """Stemmed terms of ``text``, hyphenated compounds also as their parts."""
+    return set(terms(text.replace("-", " "), expansions)) | set(terms(text, expansions))
 
 
 def clause_window(

@@ -134,22 +134,23 @@ class ExtractiveAnswerer:
             info = replace(info, focus=info.focus or whole.focus)
         ranked = sorted(candidates, key=lambda c: -c.score)
         floor = ranked[0].score - s.typed_margin
-        out: list[_Candidate] = []
+        expansions = self.lexicon.word_expansions
+        found: list[tuple[float, _Candidate]] = []
         for c in ranked[: s.typed_candidates]:
             if c.score < floor:
                 break
+            context = _neighbourhood(ctx, c)
+            if not tied_to_focus(info, c.text, context, s.focus_min_share, expansions):
+                continue  # checked first: it is cheap, the tagger is not
             spans = typed_spans(c.text, info.kind)
             if not spans:
                 continue
-            context = _neighbourhood(ctx, c)
-            expansions = self.lexicon.word_expansions
-            if not tied_to_focus(info, c.text, context, s.focus_min_share, expansions):
-                continue
-            anchor = _best_span(info, c.text, spans)
-            out.append(_clause_of(c, anchor, set(info.focus), s.max_clause_words))
-            if len(out) >= s.max_factual_sentences:
-                break
-        return out
+            anchor, distance = _best_span(info, c.text, spans)
+            # a figure next to the words asked about answers better than one far from them
+            rank = c.score - s.typed_proximity * min(distance, 300) / 100
+            found.append((rank, _clause_of(c, anchor, set(info.focus), s.max_clause_words)))
+        found.sort(key=lambda x: -x[0])
+        return [c for _, c in found[: s.max_factual_sentences]]
 
     def _compound(
         self,
@@ -436,14 +437,21 @@ def _neighbourhood(ctx: AnswerContext, c: _Candidate) -> str:
     return text[max(0, c.start - 200) : c.end + 200]
 
 
-def _best_span(info: QuestionInfo, sentence: str, spans: list[TypedSpan]) -> tuple[int, int]:
-    """The typed span nearest the question's unit or focus words (the first when none occur)."""
+def _best_span(
+    info: QuestionInfo, sentence: str, spans: list[TypedSpan]
+) -> tuple[tuple[int, int], int]:
+    """The typed span nearest the question's unit or focus words (the first when none occur),
+    and its distance in characters from the nearest of them."""
     anchors = [m.start() for t in (info.unit, *info.focus) if t
                for m in re.finditer(re.escape(t[:5]), sentence, re.I)]
     if not anchors:
-        return spans[0].start, spans[0].end
-    best = min(spans, key=lambda sp: min(abs(sp.start - a) for a in anchors))
-    return best.start, best.end
+        return (spans[0].start, spans[0].end), len(sentence)
+
+    def distance(sp: TypedSpan) -> int:
+        return min(min(abs(sp.start - a), abs(sp.end - a)) for a in anchors)
+
+    best = min(spans, key=distance)
+    return (best.start, best.end), distance(best)
 
 
 def _clause_of(

@@ -35,12 +35,20 @@ class Lexicon:
         return _word_expansions(tuple(sorted(self.synonyms.items())))
 
     def expand_query(self, query: str) -> str:
-        """``query`` with the phrase of every alias it uses appended (once)."""
+        """``query`` with the phrase of every alias it uses appended (once), and the
+        abbreviation of every phrase it spells out ("free trade zone" -> "FTZ"), so keyword
+        search finds both spellings."""
         extra: list[str] = []
+        abbreviated: set[str] = set()
+        lowered = query.lower()
         for alias, phrase in self.synonyms.items():
-            if phrase.lower() in query.lower() or phrase in extra:
-                continue
-            if _alias_pattern(alias).search(query):
+            if phrase.lower() in lowered:
+                if _is_abbreviation(alias) and phrase not in abbreviated and not _alias_pattern(
+                    alias
+                ).search(query):
+                    extra.append(alias)
+                    abbreviated.add(phrase)
+            elif phrase not in extra and _alias_pattern(alias).search(query):
                 extra.append(phrase)
         return " ".join([query, *extra])
 
@@ -82,6 +90,11 @@ def _load(path: Path, mtime_ns: int) -> Lexicon:
         generic=frozenset(str(w).lower() for w in generic),
         list_nouns=tuple(frozenset(str(w).lower() for w in g) for g in groups if g),
     )
+
+
+def _is_abbreviation(alias: str) -> bool:
+    """"FTZ", "R&D": one short upper-case token (plurals like "FTZs" excluded)."""
+    return bool(re.fullmatch(r"[A-Z][A-Z&]{1,5}", alias))
 
 
 @lru_cache(maxsize=256)

@@ -95,7 +95,8 @@ _FRONT_MATTER: list[tuple[str, re.Pattern[str]]] = [
         r"\b(?:fund(?:s|ed|ing|er|ers)?|grants?|sponsor(?:s|ed|ship)?|financ(?:ed|ing|ial "
         r"support)|supported the (?:study|research|work|paper)|project (?:no|number))\b", re.I)),
     ("affiliation", re.compile(
-        r"\baffiliat\w*|\bwhere (?:do|does|did) (?:the )?authors? (?:work|come from|study)|"
+        r"\baffiliat\w*|\bwhere (?:do|does|did) (?:the )?authors?\b.{0,80}\b(?:work|come from|"
+        r"study|based)\b|"
         r"\b(?:authors?|researchers?|writers?)\b.{0,40}\b(?:attached|based|employed|work(?:s|ed)? "
         r"(?:at|for)|from which|institution|university|company|organi[sz]ation)|\bwhich "
         r"(?:university|institution|company|organi[sz]ation)\b.{0,60}\bauthors?\b|"
