@@ -222,12 +222,21 @@ def eval_(
     limit: Annotated[int | None, typer.Option(help="N items, spread over question types.")] = None,
     calibrate: Annotated[bool, typer.Option(help="Sweep threshold, mode and k.")] = False,
     beir: Annotated[Path | None, typer.Option(help="Check retrieval on a BEIR folder.")] = None,
+    split: Annotated[
+        str, typer.Option(help="both (dev and test side by side) | dev | test | all (pooled)")
+    ] = "both",
+    corpus: Annotated[
+        Path | None,
+        typer.Option(help="Answer over a JSON-lines corpus ({_id, title, text}) instead."),
+    ] = None,
 ) -> None:
     """Score retrieval, answers, citations and abstention on a gold set; write a report folder."""
     from . import evaluation as ev
 
     if modes and not compare:
         raise typer.BadParameter(f"unexpected {' '.join(modes)}: modes go after --compare")
+    if split not in ("both", "dev", "test", "all"):
+        raise typer.BadParameter(f"--split {split}: use both, dev, test or all")
     with Progress(TextColumn("{task.description:<24}"), BarColumn(), TimeElapsedColumn(),
                   TextColumn("{task.completed}/{task.total}"), console=err, transient=True) as bar:
         tasks: dict[str, int] = {}
@@ -245,15 +254,17 @@ def eval_(
             config = ev.EvalConfig(
                 qa=qa or ev.DEFAULT_QA, mode=_mode(mode), answerer=answerer, k=k, limit=limit,
                 compare=[_mode(m) for m in modes or ev.MODES] if compare else [], out=out_dir,
-                calibrate=calibrate,
+                calibrate=calibrate, split=split, corpus=corpus,
             )
             report, folder = ev.evaluate(config, progress=progress)
         except (AssistantError, ValueError) as e:
             _fail(e)
     for run in report.runs:
-        o = run.overall
-        out.print(f"{run.mode:<7} nDCG@10 {o['ndcg@10'] or 0:.3f}  R@5 {o['recall@5'] or 0:.3f}  "
-                  f"key facts {o['key_fact_recall'] or 0:.3f}  F1 {o['f1'] or 0:.3f}")
+        for name, o in [(s, run.by_split[s]) for s in report.splits] or [("", run.overall)]:
+            out.print(f"{run.mode:<7}{name:>5} nDCG@10 {o['ndcg@10'] or 0:.3f}  "
+                      f"R@5 {o['recall@5'] or 0:.3f}  key facts {o['key_fact_recall'] or 0:.3f}  "
+                      f"abstention {o['abstention_accuracy'] or 0:.3f}  "
+                      f"cit. P {o['citation_precision'] or 0:.3f}")
     if report.calibration:
         b = report.calibration.best
         out.print(f"recommended: mode {b.mode}, top_k {b.k}, abstain_threshold {b.threshold}")

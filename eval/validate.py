@@ -1,30 +1,24 @@
 #!/usr/bin/env python3
-"""Validate the gold question-answering set against the raw corpus.
+"""Validate a gold question-answering set against the papers it quotes.
 
-Standalone (standard library only, no dependency on the ``assistant`` package), so it can
-run before anything is installed::
+    python eval/validate.py [PATH] [--corpus DIR | --corpus FILE.jsonl]
 
-    python eval/validate.py [PATH] [--corpus DIR]
-
-PATH defaults to ``eval/gold_qa.jsonl`` and DIR to ``corpus/``, both relative to the repo
-root (the parent of ``eval/``). Exit status 1 and one line per problem when the set is
-invalid; otherwise exit 0 with a one-line summary of counts per type and per document.
+PATH defaults to ``eval/gold_qa.jsonl`` and the corpus to ``corpus/``, both relative to the
+repo root (the parent of ``eval/``). ``--corpus`` is either a folder of paper files or a
+JSON-lines collection (e.g. SciFact's ``corpus.jsonl``), whose documents are named and written
+as ``assistant eval --corpus`` names and writes them (``<_id>.md``: title heading, text). Exit
+status 1 and one line per problem when the set is invalid; otherwise exit 0 with a one-line
+summary of counts per type, per split and per document.
 
 Importable too: :func:`validate` returns the problems as a list of strings (empty = valid).
 
-Each line of the set is one JSON object::
-
-    {"id": "q001", "question": str, "answer": str,
-     "evidence": [{"doc": "<corpus file name>", "quote": "<exact substring, no newline>"}],
-     "type": "factoid" | "numeric" | "list" | "why/how" | "comparison" | "unanswerable",
-     "key_facts": [str, ...]}
-
-Rules checked: valid JSON objects; required fields with the right types; a known type; unique
-ids; every evidence doc is a file in the corpus dir; every quote is a non-empty exact substring
-of that file's raw text (decoded as the assistant's loader does, UTF-8 with optional BOM) and
-contains no line break; answerable items have >= 1 evidence and >= 1 key fact; every key fact
-occurs, case-insensitively with whitespace collapsed, in at least one of the item's quotes;
-unanswerable items have no evidence and no key facts.
+The schema is the harness's own :class:`assistant.evaluation.models.GoldItem` (field types,
+the question types, the optional ``split``) and its :meth:`~GoldItem.problems` (answerable items
+have an answer, evidence and key facts, each key fact occurs case-insensitively with
+whitespace collapsed in one of the item's quotes; unanswerable items have neither; quotes have
+no line break). Checked here on top: valid JSON objects, unique ids, every evidence doc is a
+document of the corpus, every quote an exact substring of that document's raw text (decoded as
+the loader does, UTF-8 with optional BOM), and either every item has a split or none has.
 """
 
 from __future__ import annotations
@@ -36,21 +30,18 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-TYPES = ("factoid", "numeric", "list", "why/how", "comparison", "unanswerable")
-REQUIRED: dict[str, type] = {
-    "id": str,
-    "question": str,
-    "answer": str,
-    "evidence": list,
-    "type": str,
-    "key_facts": list,
-}
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout
+    sys.path.insert(0, str(REPO_ROOT))
+
+from pydantic import ValidationError  # noqa: E402
+
+from assistant.errors import AssistantError  # noqa: E402
+from assistant.evaluation.corpora import read_jsonl_corpus  # noqa: E402
+from assistant.evaluation.models import SPLITS, TYPES, GoldItem  # noqa: E402
+
 DEFAULT_PATH = REPO_ROOT / "eval" / "gold_qa.jsonl"
 DEFAULT_CORPUS = REPO_ROOT / "corpus"
-
-_WS = re.compile(r"\s+")
 
 # Words too common in this corpus (or in questions generally) to signal copying.
 _STOP = frozenset(
@@ -62,11 +53,6 @@ _STOP = frozenset(
     list name names mention mentioned version versions i me my we our you your he she his her
     one two""".split()
 )
-
-
-def normalize(text: str) -> str:
-    """Lower-case and collapse runs of whitespace to one space (the key-fact match rule)."""
-    return _WS.sub(" ", text).strip().lower()
 
 
 def content_words(text: str) -> set[str]:
@@ -122,110 +108,112 @@ def load_items(path: Path) -> tuple[list[tuple[int, dict]], list[str]]:
     return items, problems
 
 
-def _read_doc(corpus_dir: Path, doc: str, cache: dict[str, str | None]) -> str | None:
-    if doc not in cache:
-        p = corpus_dir / doc
-        # A doc is a plain file name inside the corpus dir, never a path out of it.
-        if Path(doc).name != doc or doc in ("", ".", "..") or not p.is_file():
-            cache[doc] = None
-        else:
-            cache[doc] = p.read_bytes().decode("utf-8-sig", errors="replace")
-    return cache[doc]
+class _Corpus:
+    """The documents quotes are checked against: a folder of files or a JSON-lines file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._cache: dict[str, str | None] = {}
+        self.jsonl: dict[str, str] | None = None
+        self.problem: str | None = None
+        if path.is_file():
+            try:
+                self.jsonl = read_jsonl_corpus(path)
+            except AssistantError as e:
+                self.problem = str(e)
+        elif not path.is_dir():
+            self.problem = f"{path}: corpus directory not found (quotes not checked)"
+
+    def text(self, doc: str) -> str | None:
+        if self.jsonl is not None:
+            return self.jsonl.get(doc)
+        if doc not in self._cache:
+            p = self.path / doc
+            # A doc is a plain file name inside the corpus dir, never a path out of it.
+            if Path(doc).name != doc or doc in ("", ".", "..") or not p.is_file():
+                self._cache[doc] = None
+            else:
+                self._cache[doc] = p.read_bytes().decode("utf-8-sig", errors="replace")
+        return self._cache[doc]
+
+
+_KINDS = {"string_type": "str", "list_type": "list", "dict_type": "object", "model_type": "object"}
+
+
+def schema_problems(obj: dict) -> tuple[GoldItem | None, list[str]]:
+    """Parse one object with the harness's GoldItem; its errors as plain lines."""
+    try:
+        item = GoldItem.model_validate(obj)
+    except ValidationError as e:
+        return None, [_explain(err, obj) for err in e.errors()]
+    return item, item.problems()
+
+
+def _explain(err: dict, obj: dict) -> str:
+    loc = [str(p) for p in err.get("loc", ())]
+    kind = err.get("type", "")
+    value = err.get("input")
+    if kind == "missing" and len(loc) == 1:
+        return f"missing field '{loc[0]}'"
+    if loc == ["type"] and kind == "literal_error":
+        return f"unknown type '{value}' (allowed: {', '.join(TYPES)})"
+    if loc == ["split"] and kind == "literal_error":
+        return f"unknown split '{value}' (allowed: {', '.join(SPLITS)}, or no split)"
+    if len(loc) == 1 and kind in _KINDS:
+        return f"field '{loc[0]}' must be {_KINDS[kind]}, got {type(value).__name__}"
+    if loc[:1] == ["evidence"] and len(loc) >= 2:
+        where = f"evidence[{loc[1]}]"
+        field = f" '{loc[2]}'" if len(loc) > 2 else ""
+        return f"{where}{field}: {err.get('msg', kind)} (expected {{'doc', 'quote'}} strings)"
+    return f"{'.'.join(loc) or 'item'}: {err.get('msg', kind)}"
 
 
 def validate(path: str | Path = DEFAULT_PATH, corpus_dir: str | Path = DEFAULT_CORPUS) -> list[str]:
-    """Check the gold set at ``path`` against the raw files in ``corpus_dir``.
+    """Check the gold set at ``path`` against the documents in ``corpus_dir``.
 
-    Returns human-readable problems, one string each; an empty list means the set is valid.
+    ``corpus_dir`` is a folder of papers or a JSON-lines corpus file. Returns human-readable
+    problems, one string each; an empty list means the set is valid.
     """
-    path, corpus_dir = Path(path), Path(corpus_dir)
+    path = Path(path)
     items, problems = load_items(path)
-    have_corpus = corpus_dir.is_dir()
-    if not have_corpus:
-        problems.append(f"{corpus_dir}: corpus directory not found (quotes not checked)")
-    docs: dict[str, str | None] = {}
-    seen_ids: dict[str, int] = {}
+    corpus = _Corpus(Path(corpus_dir))
+    if corpus.problem:
+        problems.append(corpus.problem)
     if not items and not problems:
         problems.append(f"{path}: no items")
-
-    for n, item in items:
-        label = f"line {n}"
-        iid = item.get("id")
+    seen_ids: dict[str, int] = {}
+    splits: dict[bool, list[str]] = {True: [], False: []}
+    for n, obj in items:
+        iid = obj.get("id")
+        label = f"line {n} ({iid})" if isinstance(iid, str) and iid else f"line {n}"
         if isinstance(iid, str) and iid:
-            label = f"line {n} ({iid})"
             if iid in seen_ids:
                 problems.append(f"{label}: duplicate id '{iid}' (first on line {seen_ids[iid]})")
             else:
                 seen_ids[iid] = n
-
-        bad_field = False
-        for field, kind in REQUIRED.items():
-            if field not in item:
-                problems.append(f"{label}: missing field '{field}'")
-                bad_field = True
-            elif not isinstance(item[field], kind):
-                problems.append(
-                    f"{label}: field '{field}' must be {kind.__name__}, "
-                    f"got {type(item[field]).__name__}"
-                )
-                bad_field = True
-        for field in ("id", "question"):
-            if isinstance(item.get(field), str) and not item[field].strip():
-                problems.append(f"{label}: field '{field}' is empty")
-        if bad_field:
+        item, found = schema_problems(obj)
+        problems += [f"{label}: {p}" for p in found]
+        if item is None:
             continue
-
-        qtype = item["type"]
-        if qtype not in TYPES:
-            problems.append(f"{label}: unknown type '{qtype}' (allowed: {', '.join(TYPES)})")
-        answerable = qtype != "unanswerable"
-        evidence, key_facts = item["evidence"], item["key_facts"]
-
-        quotes: list[str] = []
-        for i, ev in enumerate(evidence):
-            where = f"{label} evidence[{i}]"
-            if not isinstance(ev, dict):
-                problems.append(f"{where}: must be an object with 'doc' and 'quote'")
+        splits[item.split is not None].append(label)
+        if corpus.problem:
+            continue
+        for i, ev in enumerate(item.evidence):
+            raw = corpus.text(ev.doc) if ev.doc else None
+            if not ev.doc or not ev.quote.strip():
                 continue
-            doc, quote = ev.get("doc"), ev.get("quote")
-            if not isinstance(doc, str) or not doc:
-                problems.append(f"{where}: 'doc' must be a non-empty string")
-                continue
-            if not isinstance(quote, str) or not quote.strip():
-                problems.append(f"{where}: 'quote' must be a non-empty string")
-                continue
-            quotes.append(quote)
-            if "\n" in quote or "\r" in quote:
-                problems.append(f"{where}: quote contains a line break")
-            if not have_corpus:
-                continue
-            raw = _read_doc(corpus_dir, doc, docs)
             if raw is None:
-                problems.append(f"{where}: doc '{doc}' not found in {corpus_dir}")
-            elif quote not in raw:
-                short = quote if len(quote) <= 80 else quote[:77] + "..."
-                problems.append(f"{where}: quote not found verbatim in {doc}: {short!r}")
-
-        if answerable:
-            if not item["answer"].strip():
-                problems.append(f"{label}: answerable item has an empty answer")
-            if not evidence:
-                problems.append(f"{label}: answerable item has no evidence")
-            if not key_facts:
-                problems.append(f"{label}: answerable item has no key facts")
-            norm_quotes = [normalize(q) for q in quotes]
-            for k, fact in enumerate(key_facts):
-                if not isinstance(fact, str) or not fact.strip():
-                    problems.append(f"{label} key_facts[{k}]: must be a non-empty string")
-                elif not any(normalize(fact) in q for q in norm_quotes):
-                    problems.append(
-                        f"{label}: key fact {fact!r} occurs in none of its evidence quotes"
-                    )
-        else:
-            if evidence:
-                problems.append(f"{label}: unanswerable item must have no evidence")
-            if key_facts:
-                problems.append(f"{label}: unanswerable item must have no key facts")
+                problems.append(f"{label} evidence[{i}]: doc '{ev.doc}' not found in {corpus.path}")
+            elif ev.quote not in raw:
+                short = ev.quote if len(ev.quote) <= 80 else ev.quote[:77] + "..."
+                problems.append(
+                    f"{label} evidence[{i}]: quote not found verbatim in {ev.doc}: {short!r}"
+                )
+    if splits[True] and splits[False]:
+        problems.append(
+            f"{len(splits[False])} item(s) have no split, e.g. {splits[False][0]}: "
+            "run python eval/split.py"
+        )
     return problems
 
 
@@ -236,6 +224,7 @@ def summarize(path: str | Path = DEFAULT_PATH, max_overlap: float = 1 / 3) -> st
     """
     items = [obj for _, obj in load_items(Path(path))[0]]
     types = Counter(str(i.get("type")) for i in items)
+    splits = Counter(str(i["split"]) for i in items if i.get("split"))
     per_doc: Counter[str] = Counter()
     overlaps = []
     for i in items:
@@ -247,8 +236,9 @@ def summarize(path: str | Path = DEFAULT_PATH, max_overlap: float = 1 / 3) -> st
     low = sum(1 for ov in overlaps if ov <= max_overlap + 1e-9)
     t = ", ".join(f"{k}={types[k]}" for k in TYPES if types[k]) or "none"
     d = ", ".join(f"{k}={v}" for k, v in sorted(per_doc.items())) or "none"
+    sp = ", ".join(f"{k}={splits[k]}" for k in SPLITS if splits[k]) or "none"
     return (
-        f"OK: {len(items)} items; types: {t}; items citing each doc: {d}; "
+        f"OK: {len(items)} items; types: {t}; splits: {sp}; items citing each doc: {d}; "
         f"paraphrased (<= {max_overlap:.0%} of question content words in quotes): "
         f"{low}/{len(overlaps)}"
     )
@@ -257,7 +247,9 @@ def summarize(path: str | Path = DEFAULT_PATH, max_overlap: float = 1 / 3) -> st
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Validate the gold QA set against the corpus.")
     ap.add_argument("path", nargs="?", default=str(DEFAULT_PATH), help="gold set (JSONL)")
-    ap.add_argument("--corpus", default=str(DEFAULT_CORPUS), help="corpus directory")
+    ap.add_argument(
+        "--corpus", default=str(DEFAULT_CORPUS), help="corpus folder, or a JSON-lines corpus"
+    )
     args = ap.parse_args(argv)
     problems = validate(args.path, args.corpus)
     if problems:

@@ -22,49 +22,31 @@ from ..chunking import embed_text
 from ..core import Assistant
 from ..errors import AssistantError
 from ..settings import PROJECT_ROOT, RetrievalMode, Settings
-from ..types import Answer, Passage
+from ..types import Answer, Citation, Passage
 from . import metrics as m
+from .models import (
+    DEPTH,
+    SPLITS,
+    STAGES,
+    TYPES,
+    Calibration,
+    CalibrationPoint,
+    EvalReport,
+    GoldItem,
+    ItemResult,
+    KSummary,
+    ModeRun,
+)
 
-QuestionType = Literal["factoid", "numeric", "list", "why/how", "comparison", "unanswerable"]
-TYPES: tuple[str, ...] = ("factoid", "numeric", "list", "why/how", "comparison", "unanswerable")
 MODES: tuple[RetrievalMode, ...] = ("dense", "bm25", "hybrid")
 DEFAULT_QA = PROJECT_ROOT / "eval" / "gold_qa.jsonl"
 DEFAULT_REPORTS = PROJECT_ROOT / "eval" / "reports"
-STAGES = ("retrieve", "answer", "total")
-DEPTH = 10  # passages ranked per question for the ranking metrics
 NEVER_ABSTAIN = -1.0
 # Differences below about one answerable item's worth (1/136) are noise, not a reason to choose.
 TOLERANCE = 0.01  # below any sentence score: the answerer always answers, with its confidence
 Progress = Callable[[str, int, int], None]
-
-
-class GoldEvidence(BaseModel):
-    doc: str
-    quote: str
-
-
-class GoldItem(BaseModel):
-    """One line of a gold QA file (see ARCHITECTURE.md, "Gold QA item")."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    id: str
-    question: str
-    answer: str = ""
-    evidence: list[GoldEvidence] = Field(default_factory=list)
-    type: QuestionType
-    key_facts: list[str] = Field(default_factory=list)
-    split: Literal["dev", "test"] | None = Field(
-        None, description="dev: tune on it; test: report it (eval/split.py assigns it)"
-    )
-
-    @property
-    def answerable(self) -> bool:
-        return self.type != "unanswerable"
-
-    @property
-    def quotes(self) -> list[m.Evidence]:
-        return [m.Evidence(e.doc, e.quote) for e in self.evidence]
+SplitChoice = Literal["both", "dev", "test", "all"]
+SHORT_TYPES = ("factoid", "numeric")  # answer-length target: the clause, not a paragraph
 
 
 class EvalConfig(BaseModel):
@@ -85,6 +67,16 @@ class EvalConfig(BaseModel):
         description="abstain_threshold grid for --calibrate.",
     )
     k_grid: list[int] = Field(default_factory=lambda: [3, 4, 6, 8, 10], description="top_k grid.")
+    split: SplitChoice = Field(
+        "both",
+        description="both: every item, dev and test reported side by side; dev or test: only "
+        "that split's items; all: every item, pooled",
+    )
+    corpus: Path | None = Field(
+        None,
+        description="A JSON-lines corpus ({_id, title, text} per line) to answer over instead "
+        "of the papers: indexed once under the cache dir, reused on re-runs",
+    )
 
     def settings(self, base: Settings) -> Settings:
         """``base`` with this run's overrides; a bad value says which option to fix."""
@@ -102,98 +94,6 @@ class EvalConfig(BaseModel):
     def modes(self, settings: Settings) -> list[RetrievalMode]:
         primary = self.mode or settings.retrieval.mode
         return list(dict.fromkeys([primary, *self.compare]))
-
-
-class ItemResult(BaseModel):
-    """Everything measured on one gold item in one mode (a row of results.json)."""
-
-    id: str
-    type: str
-    question: str
-    mode: str
-    retrieved: list[str] = Field(description="chunk ids, ranked (the k=depth retrieve call)")
-    retrieved_docs: list[str]
-    quote_ranks: list[int | None] = Field(description="rank of the first passage per quote")
-    unit_ranks: list[int | None] = Field(description="rank per evidence unit (ranx's view)")
-    unindexed_quotes: list[int] = Field(default_factory=list)
-    metrics: dict[str, float | None] = Field(default_factory=dict)
-    answer: str = ""
-    abstained: bool = False
-    confidence: float | None = None
-    citations: list[dict[str, object]] = Field(default_factory=list)
-    missing_facts: list[str] = Field(default_factory=list)
-    timings: dict[str, float] = Field(default_factory=dict)
-    error: str | None = None
-
-    @property
-    def answerable(self) -> bool:
-        return self.type != "unanswerable"
-
-
-class ModeRun(BaseModel):
-    mode: RetrievalMode
-    settings: dict[str, object]
-    items: list[ItemResult]
-    overall: dict[str, float | None] = Field(default_factory=dict)
-    by_type: dict[str, dict[str, float | None]] = Field(default_factory=dict)
-    latency: dict[str, dict[str, float | None]] = Field(default_factory=dict)
-    recall_curve: dict[int, float | None] = Field(default_factory=dict)
-
-
-class CalibrationPoint(BaseModel):
-    """The outcome of one abstain threshold for one mode and k."""
-
-    mode: str
-    k: int
-    threshold: float
-    abstention_accuracy: float | None
-    false_abstention_rate: float | None
-    balanced_accuracy: float | None
-    key_fact_recall: float | None = Field(description="answerable items; abstentions score 0")
-    combined: float | None = Field(
-        description="harmonic mean of abstention accuracy and key-fact recall (F1-like: "
-        "punishes both always-answer and always-abstain)"
-    )
-    credit: float | None = Field(
-        description="mean per question at the gold set's mix: an unanswerable item scores 1 "
-        "if abstained, an answerable one its key-fact recall"
-    )
-
-
-class KSummary(BaseModel):
-    """What k does to answers before any abstention, and how well confidence separates."""
-
-    k: int
-    key_fact_recall: float | None = Field(description="answering every question")
-    auroc: float | None = Field(description="confidence: answerable vs unanswerable")
-
-
-class Calibration(BaseModel):
-    mode: str
-    mode_reason: str
-    ks: list[KSummary]
-    points: list[CalibrationPoint]
-    best: CalibrationPoint
-    current: CalibrationPoint | None = None
-    confidences: dict[int, list[tuple[bool, float | None]]] = Field(
-        default_factory=dict, description="k -> (answerable, confidence) per item"
-    )
-
-
-class EvalReport(BaseModel):
-    created: str
-    qa: str
-    items: int
-    types: dict[str, int]
-    primary: str
-    config: dict[str, object]
-    index: dict[str, object]
-    runs: list[ModeRun]
-    calibration: Calibration | None = None
-
-    def run(self, mode: str | None = None) -> ModeRun:
-        mode = mode or self.primary
-        return next(r for r in self.runs if r.mode == mode)
 
 
 # -- gold set ------------------------------------------------------------------------------
@@ -217,6 +117,19 @@ def load_gold(path: Path) -> list[GoldItem]:
     if not items:
         raise AssistantError(f"{path} holds no items: one JSON object per line expected")
     return items
+
+
+def in_split(items: Sequence[GoldItem], split: SplitChoice) -> list[GoldItem]:
+    """The items a run covers: one split's, or all of them (``both`` and ``all``)."""
+    if split in ("both", "all"):
+        return list(items)
+    picked = [i for i in items if i.split == split]
+    if not picked:
+        raise AssistantError(
+            f"no item has split {split!r}: run python eval/split.py on the QA file, "
+            "or pass --split all"
+        )
+    return picked
 
 
 def select(items: Sequence[GoldItem], limit: int | None) -> list[GoldItem]:
@@ -271,7 +184,9 @@ def run_mode(
         settings=settings,
         items=results,
         overall=summarise(results),
-        by_type={t: summarise([r for r in results if r.type == t]) for t in _types(results)},
+        by_type=by_type(results),
+        by_split={sp: summarise(rs) for sp, rs in _split_groups(results).items()},
+        by_split_type={sp: by_type(rs) for sp, rs in _split_groups(results).items()},
         latency=latency(results),
         recall_curve=curve,
     )
@@ -283,6 +198,7 @@ def _run_item(bot: Assistant, gold: _Gold, item: GoldItem, mode: RetrievalMode) 
     result = ItemResult(
         id=item.id,
         type=item.type,
+        split=item.split,
         question=item.question,
         mode=mode,
         retrieved=[p.chunk_id for p in passages],
@@ -305,12 +221,26 @@ def _run_item(bot: Assistant, gold: _Gold, item: GoldItem, mode: RetrievalMode) 
         answer.confidence,
     )
     result.timings = {k: round(v, 4) for k, v in answer.timings.items()}
-    result.citations = [
-        {"marker": c.marker, "doc_id": c.doc_id, "quote": c.quote} for c in answer.citations
-    ]
+    result.citations = [_citation(bot, c) for c in answer.citations]
+    if not answer.abstained:
+        result.answer_words = len(m.strip_markers(answer.text).split())
     result.missing_facts = m.missing_facts(item.key_facts, "" if answer.abstained else answer.text)
     result.metrics = {**score_answer(item, answer), **quote_recall}
     return result
+
+
+def _citation(bot: Assistant, c: Citation) -> dict[str, object]:
+    """A citation as results.json keeps it; ``exact``: the quote is the paper's text there."""
+    doc = bot.snapshot.documents.get(c.doc_id)
+    exact = doc is not None and doc.clean_text[c.start : c.end] == c.quote
+    return {
+        "marker": c.marker,
+        "doc_id": c.doc_id,
+        "quote": c.quote,
+        "start": c.start,
+        "end": c.end,
+        "exact": exact,
+    }
 
 
 def _ranks(
@@ -403,11 +333,30 @@ SUMMARY_METRICS = (
 
 
 def summarise(results: Sequence[ItemResult]) -> dict[str, float | None]:
-    """Means of the per-item metrics plus the abstention rates, over ``results``."""
+    """Means of the per-item metrics, abstention rates, answer length, exact quotes, latency."""
     out = {k: m.mean(r.metrics.get(k) for r in results) for k in SUMMARY_METRICS}
     out.update(m.abstention_scores([r.answerable for r in results], [r.abstained for r in results]))
+    answered = [r for r in results if r.answer_words is not None]
+    out["median_answer_words"] = m.median(r.answer_words for r in answered)
+    out["median_answer_words_factoid_numeric"] = m.median(
+        r.answer_words for r in answered if r.type in SHORT_TYPES
+    )
+    cited = [bool(c.get("exact")) for r in results for c in r.citations]
+    out["exact_citation_share"] = sum(cited) / len(cited) if cited else None
+    totals = [r.timings["total"] for r in results if "total" in r.timings]
+    out["latency_p50"] = m.percentiles(totals, (50,))["p50"]
     out["items"] = float(len(results))
     return out
+
+
+def by_type(results: Sequence[ItemResult]) -> dict[str, dict[str, float | None]]:
+    return {t: summarise([r for r in results if r.type == t]) for t in _types(results)}
+
+
+def _split_groups(results: Sequence[ItemResult]) -> dict[str, list[ItemResult]]:
+    """Results per split, in SPLITS order; items without a split are in none."""
+    groups = {sp: [r for r in results if r.split == sp] for sp in SPLITS}
+    return {sp: rs for sp, rs in groups.items() if rs}
 
 
 def latency(results: Sequence[ItemResult]) -> dict[str, dict[str, float | None]]:
@@ -563,9 +512,10 @@ def evaluate(
     """Run the eval the config describes, write the report folder, return both."""
     from .report import write_report
 
-    items = select(load_gold(config.qa), config.limit)
+    items = select(in_split(load_gold(config.qa), config.split), config.limit)
     base = config.settings(assistant.settings if assistant else settings or Settings())
-    bot = assistant.with_settings(base) if assistant else Assistant.load(base)
+    bot = _open(config, base, assistant, progress)
+    base = bot.settings
     gold = _Gold(bot, items)
     modes = config.modes(base)
     if config.calibrate and not config.compare:
@@ -586,6 +536,22 @@ def evaluate(
     out = config.out or default_out()
     write_report(report, out)
     return report, out
+
+
+def _open(
+    config: EvalConfig, base: Settings, assistant: Assistant | None, progress: Progress | None
+) -> Assistant:
+    """The assistant to question: over the papers, or over ``config.corpus`` (built once)."""
+    if config.corpus is None:
+        return assistant.with_settings(base) if assistant else Assistant.load(base)
+    from .corpora import prepare_corpus
+
+    settings = prepare_corpus(config.corpus, base, progress)
+    embedder = assistant.embedder if assistant else None
+    bot = Assistant.load(settings, embedder=embedder, progress=progress)
+    if bot.status().stale:  # e.g. chunking settings changed since the index was built
+        bot.reindex(progress=progress)
+    return bot
 
 
 def default_out(suffix: str = "") -> Path:
@@ -624,7 +590,17 @@ def _make_report(
         },
         runs=runs,
         calibration=calibration,
+        splits=_reported_splits(config.split, items),
+        corpus=str(config.corpus) if config.corpus else None,
+        targets="second-domain" if config.corpus else "gold",
     )
+
+
+def _reported_splits(choice: SplitChoice, items: Sequence[GoldItem]) -> list[str]:
+    present = {i.split for i in items}
+    if choice == "all":
+        return []
+    return [sp for sp in SPLITS if sp in present and choice in ("both", sp)]
 
 
 def _first_error(e: ValidationError) -> str:

@@ -403,6 +403,12 @@ def percentiles(values: Sequence[float], qs: Sequence[int] = (50, 95)) -> dict[s
     return {f"p{q}": (float(np.percentile(arr, q)) if arr.size else None) for q in qs}
 
 
+def median(values: Iterable[float | None]) -> float | None:
+    """Median of the defined values (None when there are none)."""
+    kept = [float(v) for v in values if v is not None]
+    return float(np.median(kept)) if kept else None
+
+
 def mean(values: Iterable[float | None]) -> float | None:
     """Mean of the defined values (None = not applicable to that item)."""
     kept = [float(v) for v in values if v is not None]

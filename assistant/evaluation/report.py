@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from .harness import DEPTH, STAGES, TYPES, EvalReport, ItemResult, ModeRun
+from .models import DEPTH, STAGES, TYPES, EvalReport, ItemResult, ModeRun
+from .targets import targets_for
 
 WORST = 10
 _ROWS: list[tuple[str, str, str]] = [  # (metric key, label, group)
@@ -22,6 +23,8 @@ _ROWS: list[tuple[str, str, str]] = [  # (metric key, label, group)
     ("quote_recall@10", "Quote recall@10 (per quote)", "retrieval"),
     ("key_fact_recall", "Key-fact recall", "answers"),
     ("f1", "Token F1 (SQuAD)", "answers"),
+    ("median_answer_words_factoid_numeric", "Median answer words (factoid + numeric)", "answers"),
+    ("median_answer_words", "Median answer words (all answered)", "answers"),
     ("citation_precision", "Citation precision", "citations"),
     ("citation_recall", "Citation recall", "citations"),
     ("answerer_citation_precision", "Citation precision (answerer's own)", "citations"),
@@ -29,6 +32,8 @@ _ROWS: list[tuple[str, str, str]] = [  # (metric key, label, group)
     ("abstention_accuracy", "Abstention accuracy (unanswerable)", "abstention"),
     ("false_abstention_rate", "False-abstention rate (answerable)", "abstention"),
     ("balanced_abstention_accuracy", "Balanced abstention accuracy", "abstention"),
+    ("exact_citation_share", "Citations that are exact quotes", "citations"),
+    ("latency_p50", "Latency p50 per question", "latency"),
 ]
 _TYPE_COLS = [
     ("recall@5", "R@5"),
@@ -69,6 +74,8 @@ def write_report(report: EvalReport, out: Path) -> list[Path]:
 def render_markdown(report: EvalReport, plots: Sequence[str] = ()) -> str:
     parts = [
         _header(report),
+        _targets(report),
+        _splits(report),
         _overall(report),
         _latency(report),
         _by_type(report),
@@ -89,6 +96,17 @@ def _fmt(value: object, digits: int = 3) -> str:
     return str(value)
 
 
+def _metric(key: str, value: float | None) -> object:
+    """A summary figure as shown: word counts whole, latency in ms, the rest as they are."""
+    if value is None:
+        return None
+    if key.startswith("median_answer_words"):
+        return f"{value:.0f}"
+    if key == "latency_p50":
+        return f"{value * 1000:.0f} ms"
+    return value
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in rows]
@@ -98,8 +116,12 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 def _header(report: EvalReport) -> str:
     c, idx = report.config, report.index
     types = ", ".join(f"{t} {n}" for t, n in report.types.items())
+    splits = ", ".join(report.splits) or "pooled (no split)"
+    corpus = f"`{report.corpus}` (its own index, no bundled catalog)" if report.corpus else "papers"
     rows = [
         ("gold set", f"`{report.qa}`: {report.items} items ({types})"),
+        ("corpus", corpus),
+        ("splits reported", splits),
         ("modes", ", ".join(r.mode for r in report.runs) + f" (detail: {report.primary})"),
         (
             "answerer",
@@ -117,11 +139,71 @@ def _header(report: EvalReport) -> str:
 
 def _overall(report: EvalReport) -> str:
     rows = [
-        (group, label, *[r.overall.get(key) for r in report.runs])
+        (group, label, *[_metric(key, r.overall.get(key)) for r in report.runs])
         for key, label, group in _ROWS
         if any(r.overall.get(key) is not None for r in report.runs)
     ]
     return "## Overall\n\n" + _table(("", "metric", *[r.mode for r in report.runs]), rows)
+
+
+def _targets(report: EvalReport) -> str:
+    """Targets next to the measured figures: per split reported, judged on the last (test)."""
+    run = report.run()
+    cols: list[str | None] = list(report.splits) or [None]
+    judged = cols[-1]
+    rows = []
+    for t in targets_for(report.targets):
+        values = [t.actual(run, sp) for sp in cols]
+        ok = t.met(values[-1])
+        met = "–" if ok is None else ("yes" if ok else "**no**")
+        rows.append((t.label, t.goal_text, *[_metric(t.key, v) for v in values], met))
+    names = [sp or "all items" for sp in cols]
+    title = "second-domain targets" if report.targets == "second-domain" else "targets"
+    return (
+        f"## Issue 12 {title} vs actual ({run.mode}; met? on {judged or 'all items'})\n\n"
+        + _table(("figure", "target", *names, "met?"), rows)
+    )
+
+
+def _splits(report: EvalReport) -> str:
+    """Every overall metric per split, and key-fact recall per type per split."""
+    run = report.run()
+    if not report.splits:
+        return ""
+    rows = [
+        (
+            label,
+            *[_metric(key, run.by_split.get(sp, {}).get(key)) for sp in report.splits],
+            _metric(key, run.overall.get(key)),
+        )
+        for key, label, _ in _ROWS
+        if any(run.by_split.get(sp, {}).get(key) is not None for sp in report.splits)
+    ]
+    overall = f"## By split ({run.mode})\n\n" + _table(("metric", *report.splits, "all"), rows)
+    types = [t for t in TYPES if any(t in run.by_split_type.get(sp, {}) for sp in report.splits)]
+    per_type = [
+        (
+            t,
+            *[
+                _type_cell(run.by_split_type.get(sp, {}).get(t, {}), t)
+                for sp in report.splits
+            ],
+        )
+        for t in types
+    ]
+    return (
+        overall
+        + "\n\n**By type and split** (key-fact recall, or abstention accuracy for unanswerable;"
+        " n items)\n\n"
+        + _table(("type", *report.splits), per_type)
+    )
+
+
+def _type_cell(summary: dict[str, float | None], qtype: str) -> str:
+    if not summary.get("items"):
+        return "–"
+    key = "abstention_accuracy" if qtype == "unanswerable" else "key_fact_recall"
+    return f"{_fmt(summary.get(key))} (n={int(summary.get('items') or 0)})"
 
 
 def _latency(report: EvalReport) -> str:

@@ -13,10 +13,6 @@ from assistant.errors import AssistantError
 from assistant.evaluation import metrics as m
 from assistant.evaluation.beir import load_beir, run_beir
 from assistant.evaluation.harness import (
-    CalibrationPoint,
-    GoldItem,
-    ItemResult,
-    KSummary,
     load_gold,
     pick_k,
     pick_threshold,
@@ -24,6 +20,7 @@ from assistant.evaluation.harness import (
     select,
     threshold_point,
 )
+from assistant.evaluation.models import CalibrationPoint, GoldItem, ItemResult, KSummary
 from assistant.evaluation.report import problems
 from assistant.types import Answer, Citation, Passage
 

@@ -12,6 +12,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 GOLD = REPO / "eval" / "gold_qa.jsonl"
 CORPUS = REPO / "corpus"
+SCIFACT_QA = REPO / "eval" / "scifact_qa.jsonl"
+SCIFACT = REPO.parent / "shared" / "datasets" / "scifact" / "corpus.jsonl"
+NEEDS_SCIFACT = pytest.mark.skipif(not SCIFACT.is_file(), reason=f"no SciFact corpus at {SCIFACT}")
 PAPERS = {
     "001": "001_e32c79ad1fa0be66.txt",
     "002": "002_b656026ce0905ff7.txt",
@@ -230,3 +233,52 @@ def test_split_depends_on_seed_and_id_only():
     after = S.assign_splits([*items, {"id": "zz-new", "type": "numeric"}])
     moved = [k for k, v in before.items() if after[k] != v]
     assert len(moved) <= 1  # a new item moves at most the boundary item of its type
+
+
+# ---------------------------------------------------------------- the SciFact questions
+
+
+@NEEDS_SCIFACT
+@pytest.mark.unit
+def test_scifact_questions_quote_the_real_abstracts():
+    assert V.validate(SCIFACT_QA, SCIFACT) == []
+    assert V.main([str(SCIFACT_QA), "--corpus", str(SCIFACT)]) == 0
+
+
+@pytest.mark.unit
+def test_scifact_questions_cover_every_kind():
+    items = [json.loads(line) for line in SCIFACT_QA.read_text(encoding="utf-8").splitlines()]
+    types = Counter(i["type"] for i in items)
+    assert 35 <= len(items) <= 45 and set(types) == set(V.TYPES)
+    assert types["unanswerable"] == 10 and types["list"] >= 3
+    assert all(i["split"] == "test" for i in items)  # held out: never tuned on
+    assert all(e["doc"].endswith(".md") for i in items for e in i["evidence"])
+
+
+@pytest.mark.unit
+def test_validator_reads_a_jsonl_corpus(tmp_path, capsys):
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(
+        json.dumps({"_id": "7", "title": "Port growth", "text": DOC_TEXT.replace("\n", " ")})
+        + "\n",
+        encoding="utf-8",
+    )
+    good = _item("ok", evidence=[{"doc": "7.md", "quote": "the port grew 10.9% in 2022"}])
+    title = _item(
+        "title", type="factoid", evidence=[{"doc": "7.md", "quote": "Port growth"}],
+        key_facts=["Port growth"],
+    )
+    gone = _item("gone", evidence=[{"doc": "7.txt", "quote": "the port grew 10.9% in 2022"}])
+    gold, _ = _write(tmp_path, [good, title, gone])
+    problems = V.validate(gold, corpus)
+    assert [p for p in problems if "(gone)" not in p] == [], problems
+    assert any("'7.txt' not found" in p for p in problems), problems
+
+
+@pytest.mark.unit
+def test_a_new_item_without_a_split_is_caught(tmp_path):
+    gold, corpus = _write(tmp_path, [_item("a", split="dev"), _item("b")])
+    problems = V.validate(gold, corpus)
+    assert any("no split" in p and "eval/split.py" in p for p in problems), problems
+    gold, corpus = _write(tmp_path, [_item("a", split="train")])
+    assert any("unknown split 'train'" in p for p in V.validate(gold, corpus))
