@@ -79,7 +79,9 @@ class AnswerContext:
     def citation(self, marker: int, passage: Passage, start: int, end: int) -> Citation:
         """A citation quoting ``clean_text[start:end]`` of the passage's document."""
         doc = self.document(passage.doc_id)
-        offsets = self._offsets.setdefault(doc.doc_id, OffsetMap(doc.segments))
+        offsets = self._offsets.get(doc.doc_id)
+        if offsets is None:
+            offsets = self._offsets[doc.doc_id] = OffsetMap(doc.segments)
         return Citation(
             marker=marker,
             passage=passage,

@@ -41,12 +41,22 @@ def _stemmer():  # type: ignore[no-untyped-def]
 
 
 def terms(text: str, expansions: Mapping[str, str] | None = None) -> list[str]:
-    """Stemmed content words (stop words dropped, lexicon aliases expanded), numbers as written."""
+    """Stemmed content words (stop words dropped, lexicon aliases expanded), numbers as written.
+
+    Cached per text: the same candidate sentences are scored for question after question.
+    """
+    key = tuple(sorted(expansions.items())) if expansions else ()
+    return list(_terms(text, key))
+
+
+@lru_cache(maxsize=100_000)
+def _terms(text: str, expansion_items: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    expansions = dict(expansion_items)
     words = re.findall(r"[a-z]&[a-z]|[A-Za-z][A-Za-z\-']*|\d+(?:[.,]\d+)*%?", text.lower())
     if expansions:
         words = [x for w in words for x in expansions.get(w, w).split()]
     content = [w.strip("'-") for w in words if w not in STOPWORDS and len(w) > 1]
-    return [w if w[0].isdigit() else _stemmer().stemWord(w) for w in content if w]
+    return tuple(w if w[0].isdigit() else _stemmer().stemWord(w) for w in content if w)
 
 
 # What kind of answer a question wants, from its wording (English question words, not domain
