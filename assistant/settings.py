@@ -163,7 +163,7 @@ class AnswerSettings(_Group):
     )
     max_list_items: int = Field(8, ge=2, description="Items quoted for a list question.")
     max_sentence_words: int = Field(
-        80, ge=8, description="Longer sentences of other answers are cut to their clauses."
+        100, ge=8, description="Longer sentences of other answers are cut to their clauses."
     )
     max_question_chars: int = Field(2000, description="Longer questions are truncated.")
 

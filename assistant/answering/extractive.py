@@ -252,7 +252,8 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(i)
         picked = [pool[i] for i in chosen]
-        if not info.wants_list:  # a list may sit in one long sentence: keep it whole
+        if not (info.wants_list or info.compound):  # a list (or several facts) may sit in
+            # one long sentence: keep it whole
             words = self.settings.max_sentence_words
             picked = [_clause_of(c, None, set(info.focus), words) for c in picked]
         doc_order = {p: k for k, p in enumerate(dict.fromkeys(c.passage.doc_id for c in picked))}
