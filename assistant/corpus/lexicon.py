@@ -36,8 +36,8 @@ class Lexicon:
 
     def expand_query(self, query: str) -> str:
         """``query`` with the phrase of every alias it uses appended (once), and the
-        abbreviation of every phrase it spells out ("free trade zone" -> "FTZ"), so keyword
-        search finds both spellings."""
+        abbreviation of every phrase it spells out ("natural language processing" -> "NLP"),
+        so keyword search finds both spellings."""
         extra: list[str] = []
         abbreviated: set[str] = set()
         lowered = query.lower()
@@ -93,7 +93,7 @@ def _load(path: Path, mtime_ns: int) -> Lexicon:
 
 
 def _is_abbreviation(alias: str) -> bool:
-    """"FTZ", "R&D": one short upper-case token (plurals like "FTZs" excluded)."""
+    """"NLP", "R&D": one short upper-case token (plurals like "NLPs" excluded)."""
     return bool(re.fullmatch(r"[A-Z][A-Z&]{1,5}", alias))
 
 
