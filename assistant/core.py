@@ -172,7 +172,11 @@ class Assistant:
     ) -> list[Passage]:
         """The top ``k`` passages for ``query`` (no answer)."""
         query = self._clean_question(query)[0]
-        return self._state.retriever.retrieve(query, k=k, mode=mode)
+        passages = self._state.retriever.retrieve(query, k=k, mode=mode)
+        info = analyse(query, self.lexicon)
+        if info.front_matter:  # "who funded the study?": the funding line ranks first
+            passages = self._with_front_matter(info, passages, [])[: len(passages)]
+        return passages
 
     def ask(self, question: str, history: History | None = None) -> Answer:
         """Answer ``question`` from the papers, every claim cited; abstain when they don't."""
