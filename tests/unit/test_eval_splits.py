@@ -235,3 +235,12 @@ def test_corpus_folders_are_keyed_by_content_and_kept_apart_from_the_papers(
     assert (papers / "1.md").stat().st_mtime_ns == written  # not rewritten
     b = _jsonl(tmp_path / "a.jsonl", [{"_id": "1", "title": "A", "text": "changed"}])
     assert corpora.corpus_settings(b, base).paths.corpus_dir != papers
+
+
+def test_cli_refuses_an_unknown_split_before_loading_anything() -> None:
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    result = CliRunner().invoke(app, ["eval", "--split", "train"])
+    assert result.exit_code == 2 and "both, dev, test or all" in result.output
