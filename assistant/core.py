@@ -16,9 +16,7 @@ from typing import Any
 
 from .answering.base import AnswerContext, Answerer, abstention
 from .answering.factory import make_answerer
-from .answering.question import analyse
-from .chat import History, normalise_history, resolve_followup
-from .doc_hints import named_documents
+from .corpus.lexicon import load_lexicon
 from .embeddings import Embedder, make_embedder
 from .errors import IndexIncompatibleError, IndexMissingError, QuestionError
 from .indexing import Ingestor, IngestReport, Progress
@@ -33,12 +31,39 @@ from .papers import (
     resolve_paper,
 )
 from .retrieval import Retriever
+from .retrieval.followup import History, normalise_history, resolve_followup
+from .retrieval.paper_hints import named_documents
+from .retrieval.query import QuestionInfo, analyse, terms
 from .settings import RetrievalMode, Settings
 from .store import DocRecord, IndexSnapshot, load_snapshot
 from .store.generations import generations, live_generation
 from .types import Answer, Passage
 
+# Words of a question about a paper's front matter that name no topic ("who funded the study").
+_FRONT_MATTER_WORDS = (
+    "who fund funded funding funds funder grant grants sponsor sponsored support supported "
+    "finance financed where author authors work works worked wrote written affiliation "
+    "affiliated institution university company organisation organization email address "
+    "contact keywords keyword title titled name names study research work project paper "
+    "journal published publisher venue year"
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _interleave(first: list[Passage], second: list[Passage], k: int) -> list[Passage]:
+    """Alternate two rankings (first leading), without repeats, up to ``k`` passages."""
+    out: list[Passage] = []
+    seen: set[str] = set()
+    for pair in zip(first, second, strict=False):
+        for p in pair:
+            if p.chunk_id not in seen:
+                seen.add(p.chunk_id)
+                out.append(p)
+    for p in first + second:
+        if p.chunk_id not in seen:
+            seen.add(p.chunk_id)
+            out.append(p)
+    return out[:k]
 
 
 @dataclass(frozen=True)
@@ -53,7 +78,7 @@ class Assistant:
 
     >>> from assistant import Assistant
     >>> bot = Assistant.load()                      # builds the index on first use
-    >>> answer = bot.ask("What challenges does Sichuan face?")
+    >>> answer = bot.ask("What challenges do the papers identify?")
     >>> answer.text, [c.quote for c in answer.citations]
     """
 
@@ -62,9 +87,10 @@ class Assistant:
         self.embedder = embedder
         self._lock = threading.Lock()
         self._ingest_lock = threading.Lock()
+        self.lexicon = load_lexicon(settings.corpus.lexicon_file(settings.paths.corpus_dir))
         self._state = self._make_state(snapshot)
         self.answerer: Answerer
-        self.answerer, self.answerer_notice = make_answerer(settings, embedder)
+        self.answerer, self.answerer_notice = make_answerer(settings, embedder, self.lexicon)
 
     @classmethod
     def load(
@@ -101,14 +127,17 @@ class Assistant:
         clone.embedder = self.embedder
         clone._lock = threading.Lock()
         clone._ingest_lock = self._ingest_lock
+        clone.lexicon = load_lexicon(settings.corpus.lexicon_file(settings.paths.corpus_dir))
         clone._state = clone._make_state(self._state.snapshot)
-        clone.answerer, clone.answerer_notice = make_answerer(settings, self.embedder)
+        clone.answerer, clone.answerer_notice = make_answerer(
+            settings, self.embedder, clone.lexicon
+        )
         return clone
 
     # -- index -------------------------------------------------------------------------
 
     def _make_state(self, snapshot: IndexSnapshot) -> _State:
-        retriever = Retriever(snapshot, self.embedder, self.settings.retrieval)
+        retriever = Retriever(snapshot, self.embedder, self.settings.retrieval, self.lexicon)
         return _State(snapshot, retriever, AnswerContext(snapshot, retriever.bm25.has_word))
 
     @property
@@ -200,7 +229,11 @@ class Assistant:
     ) -> list[Passage]:
         """The top ``k`` passages for ``query`` (no answer)."""
         query = self._clean_question(query)[0]
-        return self._state.retriever.retrieve(query, k=k, mode=mode)
+        passages = self._state.retriever.retrieve(query, k=k, mode=mode)
+        info = analyse(query, self.lexicon)
+        if info.front_matter:  # "who funded the study?": the funding line ranks first
+            passages = self._with_front_matter(info, passages, [])[: len(passages)]
+        return passages
 
     def ask(self, question: str, history: History | None = None) -> Answer:
         """Answer ``question`` from the papers, every claim cited; abstain when they don't."""
@@ -217,7 +250,7 @@ class Assistant:
 
     def as_retriever(self, k: int | None = None):  # type: ignore[no-untyped-def]
         """A LangChain ``BaseRetriever`` over this index."""
-        from .lc_retriever import AssistantRetriever
+        from .retrieval.langchain import AssistantRetriever
 
         return AssistantRetriever(assistant=self, k=k or self.settings.retrieval.top_k)
 
@@ -225,7 +258,7 @@ class Assistant:
         t0 = time.perf_counter()
         text, notice = self._clean_question(question)
         state = self._state
-        info = analyse(text)
+        info = analyse(text, self.lexicon)
         if info.mostly_cjk or not info.searchable:
             why = (
                 "The papers are in English: please ask in English."
@@ -242,10 +275,18 @@ class Assistant:
         standalone = condense(text, normalise_history(history)) if condense and history else None
         text = standalone or text
         documents = state.snapshot.documents.values()
-        hint = named_documents(standalone or resolved.search_query, documents)
+        authors = state.retriever.authors()
+        hint = named_documents(standalone or resolved.search_query, documents, authors)
+        # a comparison names one paper and sets it against others: rank them all
+        only = None if info.kind == "comparison" else set(hint.docs) or None
         passages = state.retriever.retrieve(
-            hint.query, boost_doc=resolved.boost_doc, only_docs=set(hint.docs) or None
+            hint.query, boost_doc=resolved.boost_doc, only_docs=only
         )
+        if info.kind == "comparison" and hint.docs:
+            named = state.retriever.retrieve(hint.query, only_docs=set(hint.docs))
+            passages = _interleave(named, passages, len(passages))
+        if info.front_matter:
+            passages = self._with_front_matter(info, passages, sorted(hint.docs))
         t1 = time.perf_counter()
         final: Answer | None = None
         if stream:
@@ -262,6 +303,25 @@ class Assistant:
         notices = [n for n in (notice, self.answerer_notice, final.notice) if n]
         final.notice = " ".join(dict.fromkeys(notices)) or None
         yield final
+
+    def _with_front_matter(
+        self, info: QuestionInfo, passages: list[Passage], named: list[str]
+    ) -> list[Passage]:
+        """Put the asked-for front-matter field first: of the papers named, else of the best
+        ranked paper, else (a question naming no topic, "who funded the study?") of any."""
+        retriever = self._state.retriever
+        ranked = list(dict.fromkeys(p.doc_id for p in passages))
+        kind = info.front_matter or ""
+        topical = set(info.terms) - set(terms(_FRONT_MATTER_WORDS))
+        if named:
+            docs = named
+        elif topical:
+            docs = ranked[:1]
+        else:
+            docs = ranked + [d for d in retriever.authors() if d not in ranked]
+        found = retriever.front_matter_passages(kind, docs)[:2]
+        ids = {p.chunk_id for p in found}
+        return found + [p for p in passages if p.chunk_id not in ids]
 
     def _clean_question(self, question: str) -> tuple[str, str | None]:
         if not isinstance(question, str):

@@ -71,6 +71,14 @@ class CorpusSettings(_Group):
     version_threshold: float = Field(
         0.08, description="MinHash Jaccard at or above which two files are versions of one work."
     )
+    lexicon_path: Path | None = Field(
+        None,
+        description="Synonyms, generic words and list nouns of the corpus (TOML); None: "
+        "lexicon.toml in the corpus folder. A missing file is an empty lexicon.",
+    )
+
+    def lexicon_file(self, corpus_dir: Path) -> Path:
+        return self.lexicon_path if self.lexicon_path is not None else corpus_dir / "lexicon.toml"
 
 
 class ChunkSettings(_Group):
@@ -151,6 +159,31 @@ class AnswerSettings(_Group):
         0.3, description="Best sentence score below which the assistant declines."
     )
     redundancy: float = Field(0.8, description="Cosine above which a sentence is redundant.")
+    typed_candidates: int = Field(
+        8, ge=1, description="Best sentences checked for a span of the asked kind (who, when...)."
+    )
+    typed_margin: float = Field(
+        0.2, ge=0.0, description="Score below the best sentence at which that check stops."
+    )
+    focus_min_share: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="Share of the question's focus words an answering sentence must hold.",
+    )
+    typed_proximity: float = Field(
+        0.05, ge=0.0,
+        description="Score lost per 100 characters between a figure or name and the words "
+        "the question asks about.",
+    )
+    max_factual_sentences: int = Field(
+        2, ge=1, description="Clauses quoted for a who/when/how-many question."
+    )
+    max_clause_words: int = Field(
+        40, ge=8, description="Longer sentences are cut to the clauses that answer."
+    )
+    max_list_items: int = Field(8, ge=2, description="Items quoted for a list question.")
+    max_sentence_words: int = Field(
+        100, ge=8, description="Longer sentences of other answers are cut to their clauses."
+    )
     max_question_chars: int = Field(2000, description="Longer questions are truncated.")
 
 

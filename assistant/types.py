@@ -23,6 +23,11 @@ class Passage(BaseModel):
     versions: list[str] = Field(
         default_factory=list, description="Other doc ids holding the same passage."
     )
+    field: str | None = Field(
+        None,
+        description="Front-matter kind (title, authors, affiliation, keywords, abstract, "
+        "funding) when the passage is that field of the paper, exactly; None for body text.",
+    )
 
 
 class Citation(BaseModel):

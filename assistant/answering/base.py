@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from ..corpus.cleaning import OffsetMap
+from ..corpus.front_matter import Field, detect
 from ..store import ChunkRecord, DocRecord, IndexSnapshot
 from ..types import Answer, Citation, Passage
 
@@ -40,6 +41,16 @@ class AnswerContext:
             chunks.sort(key=lambda c: c.start)
         self._starts = {d: [c.start for c in cs] for d, cs in self._by_doc.items()}
         self._offsets: dict[str, OffsetMap] = {}
+        self._front: dict[str, list[Field]] = {}
+
+    def front_matter(self, doc_id: str) -> list[Field]:
+        """The paper's front-matter fields (title, authors, affiliation...), cached."""
+        found = self._front.get(doc_id)
+        if found is None:
+            doc = self.snapshot.documents.get(doc_id)
+            found = detect(doc.clean_text, doc.sections) if doc is not None else []
+            self._front[doc_id] = found
+        return found
 
     def document(self, doc_id: str) -> DocRecord:
         return self.snapshot.documents[doc_id]
@@ -68,7 +79,9 @@ class AnswerContext:
     def citation(self, marker: int, passage: Passage, start: int, end: int) -> Citation:
         """A citation quoting ``clean_text[start:end]`` of the passage's document."""
         doc = self.document(passage.doc_id)
-        offsets = self._offsets.setdefault(doc.doc_id, OffsetMap(doc.segments))
+        offsets = self._offsets.get(doc.doc_id)
+        if offsets is None:
+            offsets = self._offsets[doc.doc_id] = OffsetMap(doc.segments)
         return Citation(
             marker=marker,
             passage=passage,

@@ -11,7 +11,7 @@ two checks that must both hold:
 2. the sentence's embedding cosine with the best-matching passage sentence (or pair of
    adjacent sentences) reaches ``support_threshold``, and
 3. at least ``min_coverage`` of the sentence's content words occur in the passage: cosine
-   alone accepts on-topic inventions ("Sichuan is the largest producer of X", measured by
+   alone accepts on-topic inventions ("Region Y is the largest producer of X", measured by
    ``scripts/measure_llm.py``).
 
 Not caught without an NLI model: negations and swapped roles that reuse the passage's words
@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..embeddings import Embedder
+from ..retrieval.query import STOPWORDS, terms
 from ..sentences import sentence_spans
 from ..types import Answer, Citation, Passage
 from .base import ABSTAIN_TEXT, AnswerContext
-from .question import STOPWORDS, terms
 
 _GROUP = r"\[\s*\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\s*\]"
 # A run of marker groups, "[1]", "[1, 2]", "[1][2]", "[1-3]", with the space before it.
@@ -106,7 +106,7 @@ class CitationVerifier:
     """Verify the ``[n]`` markers of any answer text against the passages they number.
 
     >>> verifier = CitationVerifier(embedder, support_threshold=0.5)   # doctest: +SKIP
-    >>> v = verifier.verify("Sichuan's trade grew 20% [1].", passages, ctx)
+    >>> v = verifier.verify("The region's trade grew 20% [1].", passages, ctx)
     >>> v.citations[0].verified, v.recall
     """
 
@@ -304,7 +304,7 @@ def claim_facts(sentence: str) -> tuple[set[str], set[str]]:
     for m in _NAME.finditer(text):
         words = m.group(0).split()
         opens = not re.search(r"[A-Za-z0-9]", text[: m.start()])
-        if opens and words[0].lower() in STOPWORDS:  # "The Belt and Road ..." -> "Belt and Road"
+        if opens and words[0].lower() in STOPWORDS:  # "The Silk Road ..." -> "Silk Road"
             words = words[1:]
             opens = False
         name = " ".join(words)

@@ -13,19 +13,25 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..doc_hints import named_documents
+from ..corpus.lexicon import EMPTY, Lexicon
 from ..embeddings import Embedder
+from ..retrieval.paper_hints import named_documents
+from ..retrieval.query import STOPWORDS, QuestionInfo, analyse, question_parts, terms
 from ..sentences import sentence_spans
 from ..settings import AnswerSettings
 from ..store import DocRecord
 from ..types import Answer, Citation, Passage
 from .base import AnswerContext, abstention
-from .question import QuestionInfo, analyse, terms
+from .evidence import TypedSpan, clause_window, tied_to_focus, typed_spans
 
+_ENUMERATOR = re.compile(
+    r"^(?:(?:First|Second|Third|Fourth|Fifth|Sixth|Finally|Lastly)(?:ly)?\b[,:]?|\(\d{1,2}\)|"
+    r"\d{1,2}\)|[•\-\*]\s)"
+)
 _NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s*\S")
 _PAREN = re.compile(r"^\((\d+)\)\s*\S")
 _DATE = re.compile(
@@ -51,9 +57,15 @@ class _Candidate:
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, settings: AnswerSettings | None = None) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        settings: AnswerSettings | None = None,
+        lexicon: Lexicon | None = None,
+    ) -> None:
         self.embedder = embedder
         self.settings = settings or AnswerSettings()
+        self.lexicon = lexicon or EMPTY
 
     def stream(
         self, question: str, passages: list[Passage], ctx: AnswerContext
@@ -65,8 +77,16 @@ class ExtractiveAnswerer:
         yield answer
 
     def answer(self, question: str, passages: list[Passage], ctx: AnswerContext) -> Answer:
-        info = analyse(question)
-        candidates = self._candidates(passages, ctx)
+        info = analyse(question, self.lexicon)
+        if info.front_matter:
+            fields = [p for p in passages if p.field == info.front_matter]
+            if fields:
+                return _confident(self._quote_fields(info, fields, passages, ctx), 1.0)
+            if info.front_matter in ("affiliation", "authors", "venue"):
+                why = f"The paper does not state its {_FIELD_NAMES[info.front_matter]}."
+                return abstention(question, passages, self.name, why)
+        body = [p for p in passages if p.field is None]
+        candidates = self._candidates(body, ctx)
         if not candidates:
             return abstention(question, passages, self.name)
         self._score(info, candidates)
@@ -83,10 +103,95 @@ class ExtractiveAnswerer:
             return _confident(abstention(question, passages, self.name, why), confidence)
         if info.wants_list:
             listed = self._list_from_sections(info, candidates, ctx, passages)
+            listed = listed or self._list_from_enumeration(info, candidates, ctx, passages)
             if listed is not None:
                 return _confident(listed, confidence)
+        if info.kind == "comparison":
+            return _confident(self._compare(info, candidates, ctx, passages), confidence)
+        if info.compound:
+            return _confident(self._compound(info, candidates, ctx, passages), confidence)
+        if info.factual:
+            typed = self._typed(info, candidates, ctx)
+            if not typed:
+                why = _coverage_note(info, candidates)
+                return _confident(abstention(question, passages, self.name, why), confidence)
+            return _confident(self._compose(question, typed, passages, ctx), confidence)
         chosen = self._select(info, candidates)
         return _confident(self._compose(question, chosen, passages, ctx), confidence)
+
+    def _typed(
+        self,
+        info: QuestionInfo,
+        candidates: list[_Candidate],
+        ctx: AnswerContext,
+        whole: QuestionInfo | None = None,
+    ) -> list[_Candidate]:
+        """The best sentences holding a span of the asked kind tied to the focus, each cut to
+        the clause around that span; empty when no candidate does (the answer declines).
+        ``whole``: the full question when ``info`` is one part of it (its focus counts too)."""
+        s = self.settings
+        if whole is not None:
+            info = replace(info, focus=info.focus or whole.focus)
+        ranked = sorted(candidates, key=lambda c: -c.score)
+        floor = ranked[0].score - s.typed_margin
+        expansions = self.lexicon.word_expansions
+        found: list[tuple[float, _Candidate]] = []
+        for c in ranked[: s.typed_candidates]:
+            if c.score < floor:
+                break
+            context = _neighbourhood(ctx, c)
+            if not tied_to_focus(info, c.text, context, s.focus_min_share, expansions):
+                continue  # checked first: it is cheap, the tagger is not
+            spans = typed_spans(c.text, info.kind)
+            if not spans:
+                continue
+            anchor, distance = _best_span(info, c.text, spans)
+            # a figure next to the words asked about answers better than one far from them
+            rank = c.score - s.typed_proximity * min(distance, 300) / 100
+            found.append((rank, _clause_of(c, anchor, set(info.focus), s.max_clause_words)))
+        found.sort(key=lambda x: -x[0])
+        return [c for _, c in found[: s.max_factual_sentences]]
+
+    def _compound(
+        self,
+        info: QuestionInfo,
+        candidates: list[_Candidate],
+        ctx: AnswerContext,
+        passages: list[Passage],
+    ) -> Answer:
+        """A question asking several things: quote what answers each part, and say which
+        parts of a factual kind the passages leave unanswered."""
+        chosen = self._select(info, candidates)
+        unanswered: list[str] = []
+        for part in question_parts(info.text):
+            pinfo = analyse(part, self.lexicon)
+            if not pinfo.factual:
+                continue
+            found = self._typed(pinfo, candidates, ctx, whole=info)[:1]
+            if not found:
+                unanswered.append(part)
+            elif not any(o.start <= found[0].start < o.end for o in chosen):
+                chosen.append(found[0])
+        answer = self._compose(info.text, chosen, passages, ctx)
+        if unanswered:
+            parts = "; ".join(f"“{p}”" for p in unanswered)
+            answer.notice = f"The passages found do not answer {parts}."
+        return answer
+
+    def _quote_fields(
+        self, info: QuestionInfo, fields: list[Passage], passages: list[Passage],
+        ctx: AnswerContext,
+    ) -> Answer:
+        """Answer a question about the paper itself by quoting its front-matter field."""
+        citations: list[Citation] = []
+        lines: list[str] = []
+        for marker, p in enumerate(fields[:2], start=1):
+            citations.append(ctx.citation(marker, p, p.start, p.end))
+            lines.append(f"{p.text} [{marker}]")
+        return Answer(
+            question=info.text, text="\n".join(lines), citations=citations,
+            passages=passages, answerer=self.name,
+        )
 
     def _candidates(self, passages: list[Passage], ctx: AnswerContext) -> list[_Candidate]:
         out: list[_Candidate] = []
@@ -95,6 +200,11 @@ class ExtractiveAnswerer:
             doc = ctx.document(p.doc_id)
             text = doc.clean_text
             headings = [(int(s), int(s) + len(str(t))) for t, s, _ in doc.sections]
+            # the title block says what the paper is, not what it found
+            headings += [
+                (f.start, f.end) for f in ctx.front_matter(p.doc_id)
+                if f.kind in ("title", "authors", "affiliation", "venue", "keywords")
+            ]
             for a, b in sentence_spans(text, p.start, p.end):
                 sentence = text[a:b]
                 if (p.doc_id, a) in seen or len(sentence) < 25:
@@ -110,7 +220,8 @@ class ExtractiveAnswerer:
     def _score(self, info: QuestionInfo, candidates: list[_Candidate]) -> None:
         vectors = self.embedder.embed([info.text] + [c.text for c in candidates])
         cosines = vectors[1:] @ vectors[0]
-        sentence_terms = [set(terms(c.text)) for c in candidates]
+        expansions = self.lexicon.word_expansions
+        sentence_terms = [set(terms(c.text, expansions)) for c in candidates]
         q_terms = set(info.terms)
         df = {t: sum(1 for st in sentence_terms if t in st) for t in q_terms}
         n = len(candidates)
@@ -141,6 +252,10 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(i)
         picked = [pool[i] for i in chosen]
+        if not (info.wants_list or info.compound):  # a list (or several facts) may sit in
+            # one long sentence: keep it whole
+            words = self.settings.max_sentence_words
+            picked = [_clause_of(c, None, set(info.focus), words) for c in picked]
         doc_order = {p: k for k, p in enumerate(dict.fromkeys(c.passage.doc_id for c in picked))}
         return sorted(picked, key=lambda c: (doc_order[c.passage.doc_id], c.start))
 
@@ -184,15 +299,97 @@ class ExtractiveAnswerer:
                     label = _label(parent)
                     if label is None or label[1] != asked_section.group(1):
                         continue
-                elif not _names_the_list(info, parent):
+                elif not _names_the_list(info, parent, self.lexicon):
                     continue  # the question must ask for this kind of list
-                score = 2 * _overlap(info, parent) + max(_overlap(info, t) for t, _, _ in items)
+                score = 2 * _overlap(info, parent, self.lexicon) + max(
+                    _overlap(info, t, self.lexicon) for t, _, _ in items
+                )
                 score -= rank  # prefer the paper retrieval ranked first
                 if best is None or score > best[0]:
                     best = (score, doc, items)
         if best is None:
             return None
-        return self._compose_list(info, best[1], best[2], ctx, passages)
+        _, doc, items = best
+        sections = [(str(t), int(a), int(b)) for t, a, b in doc.sections]
+        for _ in range(3):  # the items may sit one level under an item that names the list
+            deeper = next(
+                (
+                    kids
+                    for item in items
+                    if _names_the_list(info, item[0], self.lexicon)
+                    and len(kids := _children(sections, sections.index(item))) >= 2
+                ),
+                None,
+            )
+            if deeper is None:
+                break
+            items = deeper
+        return self._compose_list(info, doc, items, ctx, passages)
+
+    def _list_from_enumeration(
+        self,
+        info: QuestionInfo,
+        candidates: list[_Candidate],
+        ctx: AnswerContext,
+        passages: list[Passage],
+    ) -> Answer | None:
+        """Answer a list question with an enumeration in the best passage's paragraph
+        ("First, ... Second, ...", "(1) ... (2) ...", bullets), each item cited."""
+        best = max(candidates, key=lambda c: c.score)
+        doc = ctx.document(best.passage.doc_id)
+        text = doc.clean_text
+        para_start = text.rfind("\n\n", 0, best.start) + 1
+        para_end = text.find("\n\n", best.end)
+        para_end = len(text) if para_end < 0 else para_end
+        items: list[tuple[int, int]] = []
+        for a, b in sentence_spans(text, para_start, para_end):
+            if _ENUMERATOR.match(text[a:b]):
+                items.append((a, b))
+        if len(items) < 2:
+            return None
+        chosen: list[_Candidate] = []
+        for a, b in items[: self.settings.max_list_items]:
+            chunk = ctx.chunk_at(doc.doc_id, a)
+            if chunk is None:
+                continue
+            passage = next((p for p in passages if p.chunk_id == chunk.chunk_id), None)
+            item = _Candidate(0, passage or ctx.passage_for(chunk), a, b, text[a:b])
+            chosen.append(_clause_of(item, None, set(info.focus), self.settings.max_clause_words))
+        return self._compose(info.text, chosen, passages, ctx)
+
+    def _compare(
+        self,
+        info: QuestionInfo,
+        candidates: list[_Candidate],
+        ctx: AnswerContext,
+        passages: list[Passage],
+    ) -> Answer:
+        """Evidence per paper (or version), side by side: the best sentences of each of the
+        two best-ranked papers under that paper's title."""
+        by_doc: dict[str, list[_Candidate]] = {}
+        for c in sorted(candidates, key=lambda c: -c.score):
+            by_doc.setdefault(c.passage.doc_id, []).append(c)
+        docs = list(by_doc)[:2]
+        if len(docs) < 2:
+            return self._compose(info.text, self._select(info, candidates), passages, ctx)
+        per = max(1, self.settings.max_sentences - 1)
+        markers: dict[str, int] = {}
+        citations: list[Citation] = []
+        lines: list[str] = []
+        for doc_id in docs:
+            doc = ctx.document(doc_id)
+            label = f"{doc.title} ({doc.version})" if doc.version else doc.title
+            lines.append(f"“{label}”:")
+            picked = self._select(info, by_doc[doc_id])[:per]
+            for c in picked:
+                c = _clause_of(c, None, set(info.focus), self.settings.max_clause_words)
+                marker = markers.setdefault(c.passage.chunk_id, len(markers) + 1)
+                citations.append(ctx.citation(marker, c.passage, c.start, c.end))
+                lines.append(f"- {c.text} [{marker}]")
+        return Answer(
+            question=info.text, text="\n".join(lines), citations=citations,
+            passages=passages, answerer=self.name,
+        )
 
     def _compose_list(
         self,
@@ -223,6 +420,63 @@ class ExtractiveAnswerer:
             passages=passages,
             answerer=self.name,
         )
+
+
+_FIELD_NAMES = {
+    "affiliation": "authors' affiliation or contact details",
+    "authors": "authors",
+    "venue": "journal or year of publication",
+    "funding": "funding",
+    "keywords": "keywords",
+    "title": "title",
+}
+
+
+def _neighbourhood(ctx: AnswerContext, c: _Candidate) -> str:
+    """The candidate sentence with the sentences either side (a figure's unit may sit there)."""
+    text = ctx.document(c.passage.doc_id).clean_text
+    return text[max(0, c.start - 200) : c.end + 200]
+
+
+def _best_span(
+    info: QuestionInfo, sentence: str, spans: list[TypedSpan]
+) -> tuple[tuple[int, int], int]:
+    """The typed span nearest the question's unit or focus words (the first when none occur),
+    and its distance in characters from the nearest of them."""
+    anchors = [m.start() for t in (info.unit, *info.focus) if t
+               for m in re.finditer(re.escape(t[:5]), sentence, re.I)]
+    if not anchors:
+        return (spans[0].start, spans[0].end), len(sentence)
+
+    def distance(sp: TypedSpan) -> int:
+        return min(min(abs(sp.start - a), abs(sp.end - a)) for a in anchors)
+
+    best = min(spans, key=distance)
+    return (best.start, best.end), distance(best)
+
+
+def _clause_of(
+    c: _Candidate, anchor: tuple[int, int] | None, focus: set[str], max_words: int
+) -> _Candidate:
+    """``c`` cut to the clauses around ``anchor`` (offsets stay exact)."""
+    a, b = clause_window(c.text, anchor, focus, max_words)
+    if (a, b) == (0, len(c.text)):
+        return c
+    return replace(c, start=c.start + a, end=c.start + b, text=c.text[a:b])
+
+
+def _coverage_note(info: QuestionInfo, candidates: list[_Candidate]) -> str:
+    """What the closest passages are about, for a declined question."""
+    kind = {
+        "person": "a person's name", "organisation": "an organisation's name",
+        "place": "a place", "date": "a date", "count": "a figure", "money": "an amount of money",
+        "percent": "a percentage",
+    }.get(info.kind, "an answer")
+    ranked = sorted(candidates, key=lambda c: -c.score)
+    sections = [c.passage.section for c in ranked if c.passage.section][:2]
+    about = " and ".join(f"“{x}”" for x in dict.fromkeys(sections))
+    where = f" The closest passages are in {about}." if about else ""
+    return f"No passage gives {kind} for what is asked.{where}"
 
 
 _ASKING = frozenset(
@@ -256,45 +510,30 @@ def _confident(answer: Answer, score: float) -> Answer:
     return answer
 
 
-# Words nearly every heading in this field shares: they say nothing about which list is meant.
-_GENERIC = frozenset(
-    terms(
-        "Sichuan Belt Road China Chinese scientific technological science technology innovation "
-        "cooperation international development initiative pilot free trade zone province strategy"
-    )
-)
+def _names_the_list(info: QuestionInfo, parent: str, lexicon: Lexicon) -> bool:
+    """Does the question ask for the kind of list this heading introduces ("challenges")?
 
-
-# The plural nouns papers and readers use for the same kind of list.
-_LIST_NOUNS = [
-    "shortcomings deficiencies weaknesses problems inadequacies flaws",
-    "challenges difficulties obstacles risks constraints barriers",
-    "suggestions recommendations countermeasures proposals paths",
-    "opportunities openings prospects advantages",
-    "strategies approaches",
-]
-_LIST_SYNONYMS = [frozenset(terms(group)) for group in _LIST_NOUNS]
-_LIST_WORDS = [frozenset(group.split()) for group in _LIST_NOUNS]
-
-
-def _names_the_list(info: QuestionInfo, parent: str) -> bool:
-    """Does the question ask for the kind of list this heading introduces ("challenges")?"""
+    A plural noun of the question (or one the lexicon groups with it) must name the heading.
+    """
     if info.wants_number and not info.expected_items:
         return False  # "how many measures" wants a figure, not a list
     words = set(re.findall(r"[a-z]+", info.text.lower()))
-    heading = set(terms(parent))
     if words & {"introduction", "conclusion", "conclusions", "abstract"}:
         return False  # asks about one section's prose, not a run of sub-sections
-    pairs = zip(_LIST_WORDS, _LIST_SYNONYMS, strict=True)
-    return any(words & raw and heading & stems for raw, stems in pairs)
+    heading = set(terms(parent))
+    plurals = {w for w in words if len(w) > 3 and w.endswith("s") and w not in STOPWORDS}
+    wanted = {t for w in plurals for t in terms(" ".join(lexicon.list_group(w)))}
+    return bool(heading & wanted)
 
 
-def _overlap(info: QuestionInfo, text: str) -> int:
+def _overlap(info: QuestionInfo, text: str, lexicon: Lexicon) -> int:
     """Distinctive question terms found in ``text`` (list nouns matched with their synonyms)."""
-    asked = set(info.terms) - _GENERIC
-    for group in _LIST_SYNONYMS:
-        if asked & group:
-            asked |= group
+    generic = set(terms(" ".join(lexicon.generic)))
+    asked = set(info.terms) - generic
+    for group in lexicon.list_nouns:
+        stems = set(terms(" ".join(group)))
+        if asked & stems:
+            asked |= stems
     return len(asked & set(terms(text)))
 
 

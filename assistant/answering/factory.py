@@ -7,6 +7,7 @@ answerer takes over and the returned notice says why and what to change.
 
 from __future__ import annotations
 
+from ..corpus.lexicon import Lexicon
 from ..embeddings import Embedder
 from ..errors import AssistantError
 from ..settings import Settings
@@ -14,9 +15,11 @@ from .base import Answerer
 from .extractive import ExtractiveAnswerer
 
 
-def make_answerer(settings: Settings, embedder: Embedder) -> tuple[Answerer, str | None]:
+def make_answerer(
+    settings: Settings, embedder: Embedder, lexicon: Lexicon | None = None
+) -> tuple[Answerer, str | None]:
     """The configured answerer, and a notice when it had to fall back to extractive."""
-    extractive = ExtractiveAnswerer(embedder, settings.answer)
+    extractive = ExtractiveAnswerer(embedder, settings.answer, lexicon)
     if settings.answer.answerer != "llm" and settings.llm.backend == "none":
         return extractive, None
     if settings.llm.backend == "none":

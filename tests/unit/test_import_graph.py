@@ -103,13 +103,6 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     return sorted(found)
 
 
-# Imports other branches remove; drop them here, and the xfail mark below, once merged.
-KNOWN = {
-    # issue 12a: the evaluation models move out of harness.py
-    ("assistant.evaluation.report", "assistant.evaluation.harness"),
-}
-
-
 def test_the_checker_finds_a_circle() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert circles(graph) == [["a", "b", "c"]]
@@ -123,18 +116,7 @@ def test_the_graph_reads_relative_and_lazy_imports() -> None:
 
 
 def test_no_new_import_circles() -> None:
-    graph = {
-        src: {dst for dst in targets if (src, dst) not in KNOWN}
-        for src, targets in import_graph().items()
-    }
-    found = circles(graph)
+    found = circles(import_graph())
     assert found == [], f"import circles (modules that import each other back): {found}"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="store -> assistant (issue 13) and evaluation.harness <-> report (issue 12a) "
-    "until those branches are merged",
-)
-def test_no_import_circles_at_all() -> None:
-    assert circles(import_graph()) == []

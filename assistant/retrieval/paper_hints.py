@@ -1,17 +1,18 @@
-"""Questions that name a paper: "in Wang Bing's paper", "the revised Zheng-Guo version".
+"""Questions that name a paper by its authors ("in <surname>'s paper", "the revised version").
 
 Author names are metadata, not content: left in the query they pull retrieval towards the
 author line of the front matter. They are taken out of the search text and turned into a
 filter on the papers they name; "earlier"/"revised" picks the version the catalog marks.
+Names come from the catalog and from each paper's own title block (front matter).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .store import DocRecord
+from ..store import DocRecord
 
 _REVISED = re.compile(r"\b(revised|newer|later|updated|second)\b", re.I)
 _EARLIER = re.compile(r"\b(earlier|original|older|first|initial)\s+(version|draft|paper)", re.I)
@@ -23,12 +24,17 @@ class DocHint:
     query: str  # the question with author names taken out
 
 
-def named_documents(question: str, documents: Iterable[DocRecord]) -> DocHint:
+def named_documents(
+    question: str,
+    documents: Iterable[DocRecord],
+    authors: Mapping[str, list[str]] | None = None,
+) -> DocHint:
+    """Papers the question names by an author; ``authors``: names found in each paper's text."""
     indexed = [d for d in documents if d.alias_of is None]
     named: set[str] = set()
     query = question
     for doc in indexed:
-        for author in doc.authors:
+        for author in dict.fromkeys([*doc.authors, *(authors or {}).get(doc.doc_id, [])]):
             names = [n for n in re.split(r"[\s\-]+", author) if len(n) > 1]
             surname_hit = any(re.search(rf"\b{re.escape(n)}\b", question) for n in names)
             if surname_hit:

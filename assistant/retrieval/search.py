@@ -2,7 +2,7 @@
 
 Near-identical passages from versions of one work are collapsed into one result that lists
 the other versions; MMR can diversify. Queries are normalised first (quotes, case, and the
-many names of the Belt and Road and of free trade zones), so "BRI" finds "Belt and Road".
+corpus lexicon's synonyms), so an abbreviation finds the phrase the papers spell out.
 """
 
 from __future__ import annotations
@@ -18,39 +18,24 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz
 
-from .chunking import embed_text
-from .embeddings import Embedder
-from .settings import RetrievalMode, RetrievalSettings
-from .store import LEXICAL_DIR, ChunkRecord, IndexSnapshot
-from .types import Passage
+from ..chunking import embed_text
+from ..corpus.front_matter import Field, authors_of, detect
+from ..corpus.lexicon import EMPTY, Lexicon
+from ..embeddings import Embedder
+from ..settings import RetrievalMode, RetrievalSettings
+from ..store import LEXICAL_DIR, ChunkRecord, IndexSnapshot
+from ..types import Passage
 
-# (pattern, canonical phrase appended to the query when the pattern occurs)
-_SYNONYMS: list[tuple[re.Pattern[str], str]] = [
-    (
-        re.compile(
-            r"\bB\s?&\s?R\b|\bBRI\b|\bOBOR\b|one belt,? one road|belt and road initiative", re.I
-        ),
-        "Belt and Road",
-    ),
-    (re.compile(r"\bFTZs?\b|\bFTAs?\b|free[- ]trade zones?", re.I), "Pilot Free Trade Zone FTZ"),
-    (re.compile(r"\bS\s?&\s?T\b", re.I), "science and technology"),
-    (re.compile(r"\bR\s?&\s?D\b", re.I), "research and development"),
-]
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def normalise_query(query: str) -> str:
-    """Clean a query and append canonical names for the abbreviations it uses."""
+def normalise_query(query: str, lexicon: Lexicon | None = None) -> str:
+    """Clean a query and append the lexicon's phrases for the aliases it uses."""
     q = unicodedata.normalize("NFKC", query)
     q = _CONTROL.sub(" ", q)
     q = q.replace("“", '"').replace("”", '"').replace("‘", "'").replace("’", "'")
     q = re.sub(r"\s+", " ", q).strip()
-    extra = [
-        canon
-        for pattern, canon in _SYNONYMS
-        if pattern.search(q) and canon.lower() not in q.lower()
-    ]
-    return " ".join([q, *extra])
+    return (lexicon or EMPTY).expand_query(q)
 
 
 @dataclass
@@ -145,12 +130,20 @@ class BM25Index:
 class Retriever:
     """Ranks an index snapshot's chunks for a query."""
 
-    def __init__(self, snapshot: IndexSnapshot, embedder: Embedder, settings: RetrievalSettings):
+    def __init__(
+        self,
+        snapshot: IndexSnapshot,
+        embedder: Embedder,
+        settings: RetrievalSettings,
+        lexicon: Lexicon | None = None,
+    ) -> None:
         self.snapshot = snapshot
+        self.lexicon = lexicon or EMPTY
         self.embedder = embedder
         self.settings = settings
         self.bm25 = BM25Index.for_snapshot(snapshot)
         self._doc_of = np.array([c.doc_id for c in snapshot.chunks], dtype=object)
+        self._front: dict[str, list[Field]] = {}
 
     def retrieve(
         self,
@@ -163,7 +156,7 @@ class Retriever:
         """Top ``k`` passages; ``only_docs`` restricts them to papers the question names."""
         k = k or self.settings.top_k
         mode = mode or self.settings.mode
-        q = normalise_query(query)
+        q = normalise_query(query, self.lexicon)
         pool = max(self.settings.candidates, 2 * k) * (4 if only_docs else 1)
         ranked: dict[str, list[tuple[int, float]]] = {}
         if mode in ("dense", "hybrid"):
@@ -177,6 +170,54 @@ class Retriever:
         if self.settings.mmr:
             fused = self._mmr(q, fused)
         return self._collapse_versions(fused, k)
+
+    def front_matter(self, doc_id: str) -> list[Field]:
+        """The paper's front-matter fields, found in its own text (cached per snapshot)."""
+        found = self._front.get(doc_id)
+        if found is None:
+            doc = self.snapshot.documents.get(doc_id)
+            found = detect(doc.clean_text, doc.sections) if doc is not None else []
+            self._front[doc_id] = found
+        return found
+
+    def authors(self) -> dict[str, list[str]]:
+        """Author names per indexed paper, from its title block."""
+        return {
+            d: authors_of(self.front_matter(d))
+            for d, doc in self.snapshot.documents.items()
+            if doc.alias_of is None
+        }
+
+    def front_matter_passages(self, kind: str, doc_ids: list[str]) -> list[Passage]:
+        """The ``kind`` field of each paper in ``doc_ids`` that has one, as exact passages."""
+        out: list[Passage] = []
+        for doc_id in doc_ids:
+            for f in self.front_matter(doc_id):
+                if f.kind != kind:
+                    continue
+                chunk = self._chunk_at(doc_id, f.start)
+                if chunk is None:
+                    continue
+                doc = self.snapshot.documents[doc_id]
+                out.append(
+                    Passage(
+                        chunk_id=chunk.chunk_id, doc_id=doc_id, title=doc.title,
+                        section=kind.title(), text=f.text, start=f.start, end=f.end,
+                        score=1.0, field=kind,
+                    )
+                )
+                break
+        return out
+
+    def _chunk_at(self, doc_id: str, pos: int) -> ChunkRecord | None:
+        best = None
+        for i in np.nonzero(self._doc_of == doc_id)[0]:
+            chunk = self.snapshot.chunks[int(i)]
+            if chunk.start <= pos < chunk.end:
+                return chunk
+            if chunk.start <= pos:
+                best = chunk
+        return best
 
     def _dense(self, query: str, k: int) -> list[tuple[int, float]]:
         vec = self.embedder.embed([query])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.doc_hints import named_documents
+from assistant.retrieval.paper_hints import named_documents
 from assistant.store import DocRecord
 
 pytestmark = pytest.mark.unit

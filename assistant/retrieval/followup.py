@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .answering.question import STOPWORDS, looks_like_followup
-from .types import Answer, Turn
+from ..types import Answer, Turn
+from .query import STOPWORDS, looks_like_followup
 
 History = Sequence[Turn | dict[str, Any] | tuple[str, Any]]
 
