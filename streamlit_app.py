@@ -150,7 +150,11 @@ def _settings_panel(base: Assistant) -> None:
     st.markdown("#### Settings")
     default_mode = base.settings.retrieval.mode
     st.radio(
-        "Retrieval mode", MODES, index=MODES.index(default_mode), key="mode", horizontal=True,
+        "Retrieval mode",
+        MODES,
+        index=MODES.index(default_mode),
+        key="mode",
+        horizontal=True,
         format_func=MODE_LABELS.__getitem__,
         help="Dense: embeddings. BM25: keywords. Hybrid: both, fused by reciprocal rank.",
     )
@@ -171,8 +175,11 @@ def _corpus_panel(docs: dict[str, PaperInfo]) -> None:
             st.markdown(_corpus_row(doc, indexed), unsafe_allow_html=True)
             if doc.source != "corpus":  # bundled papers come back with the corpus sync
                 st.button(
-                    "Remove", key=f"remove-{doc.doc_id}", icon=":material/delete:",
-                    on_click=_queue_removal, args=(doc.doc_id,),
+                    "Remove",
+                    key=f"remove-{doc.doc_id}",
+                    icon=":material/delete:",
+                    on_click=_queue_removal,
+                    args=(doc.doc_id,),
                     help=f"Remove {doc.doc_id} from the index",
                 )
 
@@ -183,7 +190,8 @@ def _corpus_row(doc: PaperInfo, indexed: list[PaperInfo]) -> str:
     if doc.aliases:
         notes.append("same text also as " + ", ".join(_html(a) for a in doc.aliases))
     others = [
-        o.doc_id for o in indexed
+        o.doc_id
+        for o in indexed
         if doc.version_group and o.version_group == doc.version_group and o is not doc
     ]
     if others:
@@ -237,7 +245,10 @@ def _upload_panel(base: Assistant, docs: dict[str, PaperInfo]) -> None:
     st.markdown("#### Add papers")
     key = f"uploader-{st.session_state.get('_uploader_n', 0)}"
     files = st.file_uploader(
-        "PDF, TXT or Markdown", type=list(UPLOAD_TYPES), accept_multiple_files=True, key=key,
+        "PDF, TXT or Markdown",
+        type=list(UPLOAD_TYPES),
+        accept_multiple_files=True,
+        key=key,
         max_upload_size=max(1, math.ceil(base.settings.corpus.max_file_mb)),
         help=f"Up to {base.settings.corpus.max_file_mb:g} MB each; searchable as soon as indexed.",
     )
@@ -283,8 +294,13 @@ def _new_chat() -> None:
 
 def _export_button(slot: DeltaGenerator, entries: list[ChatEntry]) -> None:
     slot.download_button(
-        "Export chat as Markdown", data=export_markdown(entries), file_name="bri-chat.md",
-        mime="text/markdown", icon=":material/download:", disabled=not entries, width="stretch",
+        "Export chat as Markdown",
+        data=export_markdown(entries),
+        file_name="bri-chat.md",
+        mime="text/markdown",
+        icon=":material/download:",
+        disabled=not entries,
+        width="stretch",
         help="Download the chat as Markdown, with each citation's quote and source.",
     )
 
@@ -401,7 +417,10 @@ def _examples() -> None:
     st.markdown("##### Try one of these")
     for n, example in enumerate(EXAMPLES):
         st.button(
-            example, key=f"example-{n}", on_click=_queue, args=(example,),
+            example,
+            key=f"example-{n}",
+            on_click=_queue,
+            args=(example,),
             icon=":material/chat_bubble:",
             width="stretch",
         )

@@ -43,6 +43,7 @@ def _safe(value: object) -> str:
     """Paper text, titles and paths for the terminal: controls stripped, Rich markup escaped."""
     return escape(_TERMINAL_CONTROL.sub("", str(value)))
 
+
 ProgressFn = Callable[[str, int, int], None]
 
 
@@ -441,23 +442,33 @@ def eval_(
                 out.print(path.read_text(encoding="utf-8"), highlight=False, soft_wrap=True)
                 return
             config = ev.EvalConfig(
-                qa=qa or ev.DEFAULT_QA, mode=_mode(mode), answerer=answerer, k=k, limit=limit,
+                qa=qa or ev.DEFAULT_QA,
+                mode=_mode(mode),
+                answerer=answerer,
+                k=k,
+                limit=limit,
                 compare=[m for m in map(_mode, modes or ev.MODES) if m] if compare else [],
-                out=out_dir, calibrate=calibrate, split=split, corpus=corpus,
+                out=out_dir,
+                calibrate=calibrate,
+                split=split,  # type: ignore[arg-type]  # checked above
+                corpus=corpus,
             )
             report, folder = ev.evaluate(config, progress=progress)
         except (AssistantError, ValueError) as e:
             _fail(e)
     for run in report.runs:
         for name, o in [(s, run.by_split[s]) for s in report.splits] or [("", run.overall)]:
-            out.print(f"{run.mode:<7}{name:>5} nDCG@10 {o['ndcg@10'] or 0:.3f}  "
-                      f"R@5 {o['recall@5'] or 0:.3f}  key facts {o['key_fact_recall'] or 0:.3f}  "
-                      f"abstention {o['abstention_accuracy'] or 0:.3f}  "
-                      f"cit. P {o['citation_precision'] or 0:.3f}")
+            out.print(
+                f"{run.mode:<7}{name:>5} nDCG@10 {o['ndcg@10'] or 0:.3f}  "
+                f"R@5 {o['recall@5'] or 0:.3f}  key facts {o['key_fact_recall'] or 0:.3f}  "
+                f"abstention {o['abstention_accuracy'] or 0:.3f}  "
+                f"cit. P {o['citation_precision'] or 0:.3f}"
+            )
     if report.calibration:
         b = report.calibration.best
         out.print(f"recommended: mode {b.mode}, top_k {b.k}, abstain_threshold {b.threshold}")
     out.print(f"report: {folder / 'report.md'}", highlight=False)
+
 
 @app.command()
 @_guarded

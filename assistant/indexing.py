@@ -171,8 +171,10 @@ class Ingestor:
             self._ingest_file(path, source, docs, fresh, report, force=not compatible)
         self.progress("reading", len(files), len(files))
         self._resolve_aliases(docs, fresh, report)
-        same_store = old is not None and old.manifest is not None and (
-            old.manifest.backend == self.settings.store.backend
+        same_store = (
+            old is not None
+            and old.manifest is not None
+            and (old.manifest.backend == self.settings.store.backend)
         )
         if not (fresh or report.removed) and compatible and same_store and old is not None:
             if old.notice:  # recovered from an older generation: make it the live one again

@@ -166,11 +166,14 @@ class AnswerSettings(_Group):
         0.2, ge=0.0, description="Score below the best sentence at which that check stops."
     )
     focus_min_share: float = Field(
-        0.5, ge=0.0, le=1.0,
+        0.5,
+        ge=0.0,
+        le=1.0,
         description="Share of the question's focus words an answering sentence must hold.",
     )
     typed_proximity: float = Field(
-        0.05, ge=0.0,
+        0.05,
+        ge=0.0,
         description="Score lost per 100 characters between a figure or name and the words "
         "the question asks about.",
     )

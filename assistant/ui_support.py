@@ -162,7 +162,7 @@ def authors_line(doc_id: str, docs: Papers) -> str:
 
 
 def versions_line(passage: Passage, docs: Papers) -> str:
-    """"Also in version …" for a passage found in other versions of the same work."""
+    """ "Also in version …" for a passage found in other versions of the same work."""
     if not passage.versions:
         return ""
     names = [f"“{doc_label(v, docs)}” ({v})" for v in passage.versions]

@@ -60,9 +60,14 @@ def _openai(settings: LLMSettings) -> BaseChatModel:
     # OpenAI-compatible servers ignore: repeat the classic field for them.
     extra = {"max_tokens": settings.answer_tokens} if settings.base_url else None
     return ChatOpenAI(
-        model=settings.model, base_url=base, api_key=settings.api_key,  # type: ignore[arg-type]
-        temperature=settings.temperature, max_tokens=settings.answer_tokens,  # type: ignore[call-arg]
-        timeout=settings.timeout_s, max_retries=settings.max_retries, extra_body=extra,
+        model=settings.model,
+        base_url=base,
+        api_key=settings.api_key,  # type: ignore[arg-type]
+        temperature=settings.temperature,
+        max_tokens=settings.answer_tokens,  # type: ignore[call-arg]
+        timeout=settings.timeout_s,
+        max_retries=settings.max_retries,
+        extra_body=extra,
     )
 
 
@@ -78,8 +83,11 @@ def _ollama(settings: LLMSettings) -> BaseChatModel:
             f"run `ollama pull {settings.model}` or set ASSISTANT_LLM__MODEL"
         )
     return ChatOllama(
-        model=settings.model, base_url=base, temperature=settings.temperature,
-        num_predict=settings.answer_tokens, num_ctx=settings.max_context_tokens,
+        model=settings.model,
+        base_url=base,
+        temperature=settings.temperature,
+        num_predict=settings.answer_tokens,
+        num_ctx=settings.max_context_tokens,
         client_kwargs={"timeout": settings.timeout_s},
     )
 
@@ -94,9 +102,12 @@ def _llamacpp(settings: LLMSettings) -> BaseChatModel:
     if importlib.util.find_spec("llama_cpp") is None:
         raise BackendError("llama-cpp-python is missing: run `pip install 'bri-assistant[llm]'`")
     return LlamaCppChatModel(
-        model_path=str(path), n_ctx=settings.max_context_tokens,
-        max_tokens=settings.answer_tokens, temperature=settings.temperature,
-        n_threads=settings.n_threads, extra_buffers=settings.llamacpp_extra_buffers,
+        model_path=str(path),
+        n_ctx=settings.max_context_tokens,
+        max_tokens=settings.answer_tokens,
+        temperature=settings.temperature,
+        n_threads=settings.n_threads,
+        extra_buffers=settings.llamacpp_extra_buffers,
     )
 
 
@@ -241,7 +252,10 @@ def _load_llama(path: str, n_ctx: int, n_threads: int | None, extra_buffers: boo
 
     with _repacking(extra_buffers):
         return Llama(
-            model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
+            model_path=path,
+            n_ctx=n_ctx,
+            n_threads=n_threads,
+            n_threads_batch=n_threads,
             verbose=False,
         )
 

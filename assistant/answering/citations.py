@@ -41,9 +41,7 @@ _GROUP = r"\[\s*\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\s*\]"
 _MARKER_RUN = re.compile(rf"[ \t]*{_GROUP}(?:[ \t]*{_GROUP})*")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*%?")
 _PERCENT = re.compile(r"\s*(?:per\s?cent|percent)\b", re.I)
-_NAME = re.compile(
-    r"[A-Z][\w'’&-]*(?:\s+(?:(?:of|and|the|for|on|in|de|du)\s+)*[A-Z][\w'’&-]*)*"
-)
+_NAME = re.compile(r"[A-Z][\w'’&-]*(?:\s+(?:(?:of|and|the|for|on|in|de|du)\s+)*[A-Z][\w'’&-]*)*")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&-]+$")
 _INSTRUCTION = re.compile(
     r"(?i)\b(?:ignore|disregard|forget|override)\b[^.!?]{0,60}\b(?:instructions?|prompts?|rules|"
@@ -113,8 +111,10 @@ class CitationVerifier:
     def __init__(
         self, embedder: Embedder, support_threshold: float = 0.5, min_coverage: float = 0.5
     ) -> None:
-        for label, value in (("support_threshold", support_threshold),
-                             ("min_coverage", min_coverage)):
+        for label, value in (
+            ("support_threshold", support_threshold),
+            ("min_coverage", min_coverage),
+        ):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{label} must be in [0, 1], not {value}")
         self.embedder = embedder
@@ -126,8 +126,11 @@ class CitationVerifier:
         v = self.verify(answer.text, answer.passages, ctx)
         return answer.model_copy(
             update={
-                "text": v.text, "citations": v.citations, "unsupported": v.unsupported,
-                "citation_precision": v.precision, "citation_recall": v.recall,
+                "text": v.text,
+                "citations": v.citations,
+                "unsupported": v.unsupported,
+                "citation_precision": v.precision,
+                "citation_recall": v.recall,
             }
         )
 
@@ -255,7 +258,8 @@ def _is_abstention(sentence: str) -> bool:
 def _evidence(marker: int, passage: Passage, ctx: AnswerContext) -> _Evidence:
     text, offset = _source_text(passage, ctx)
     spans = [
-        (a, b) for a, b in sentence_spans(text, offset, offset + len(passage.text))
+        (a, b)
+        for a, b in sentence_spans(text, offset, offset + len(passage.text))
         if not _INSTRUCTION.search(text[a:b])
     ]
     windows = [_Window(passage, a, b, text[a:b]) for a, b in spans]
@@ -289,8 +293,12 @@ def _citation(ev: _Evidence, cos: dict[int, np.ndarray], ok: bool, ctx: AnswerCo
         citation = ctx.citation(ev.marker, ev.passage, start, end)
     except KeyError:
         citation = Citation(
-            marker=ev.marker, passage=ev.passage, doc_id=ev.passage.doc_id, quote=quote,
-            start=start, end=end,
+            marker=ev.marker,
+            passage=ev.passage,
+            doc_id=ev.passage.doc_id,
+            quote=quote,
+            start=start,
+            end=end,
         )
     citation.verified = ok
     return citation

@@ -53,7 +53,6 @@ class _Candidate:
     vector: np.ndarray | None = None  # kept from scoring for the redundancy check
 
 
-
 class ExtractiveAnswerer:
     name = "extractive"
 
@@ -179,7 +178,10 @@ class ExtractiveAnswerer:
         return answer
 
     def _quote_fields(
-        self, info: QuestionInfo, fields: list[Passage], passages: list[Passage],
+        self,
+        info: QuestionInfo,
+        fields: list[Passage],
+        passages: list[Passage],
         ctx: AnswerContext,
     ) -> Answer:
         """Answer a question about the paper itself by quoting its front-matter field."""
@@ -189,8 +191,11 @@ class ExtractiveAnswerer:
             citations.append(ctx.citation(marker, p, p.start, p.end))
             lines.append(f"{p.text} [{marker}]")
         return Answer(
-            question=info.text, text="\n".join(lines), citations=citations,
-            passages=passages, answerer=self.name,
+            question=info.text,
+            text="\n".join(lines),
+            citations=citations,
+            passages=passages,
+            answerer=self.name,
         )
 
     def _candidates(self, passages: list[Passage], ctx: AnswerContext) -> list[_Candidate]:
@@ -202,7 +207,8 @@ class ExtractiveAnswerer:
             headings = [(int(s), int(s) + len(str(t))) for t, s, _ in doc.sections]
             # the title block says what the paper is, not what it found
             headings += [
-                (f.start, f.end) for f in ctx.front_matter(p.doc_id)
+                (f.start, f.end)
+                for f in ctx.front_matter(p.doc_id)
                 if f.kind in ("title", "authors", "affiliation", "venue", "keywords")
             ]
             for a, b in sentence_spans(text, p.start, p.end):
@@ -243,7 +249,8 @@ class ExtractiveAnswerer:
         ranked = sorted(candidates, key=lambda c: -c.score)
         floor = ranked[0].score - (0.15 if info.wants_list else 0.1)
         pool = [c for c in ranked if c.score >= floor]
-        vectors = np.stack([c.vector for c in pool])  # type: ignore[arg-type]  # set by _score
+        vectors = np.stack([c.vector for c in pool if c.vector is not None])
+        assert len(vectors) == len(pool), "every candidate's vector is set by _score"
         chosen: list[int] = []
         for i in range(len(pool)):
             if len(chosen) >= limit:
@@ -387,8 +394,11 @@ class ExtractiveAnswerer:
                 citations.append(ctx.citation(marker, c.passage, c.start, c.end))
                 lines.append(f"- {c.text} [{marker}]")
         return Answer(
-            question=info.text, text="\n".join(lines), citations=citations,
-            passages=passages, answerer=self.name,
+            question=info.text,
+            text="\n".join(lines),
+            citations=citations,
+            passages=passages,
+            answerer=self.name,
         )
 
     def _compose_list(
@@ -443,8 +453,12 @@ def _best_span(
 ) -> tuple[tuple[int, int], int]:
     """The typed span nearest the question's unit or focus words (the first when none occur),
     and its distance in characters from the nearest of them."""
-    anchors = [m.start() for t in (info.unit, *info.focus) if t
-               for m in re.finditer(re.escape(t[:5]), sentence, re.I)]
+    anchors = [
+        m.start()
+        for t in (info.unit, *info.focus)
+        if t
+        for m in re.finditer(re.escape(t[:5]), sentence, re.I)
+    ]
     if not anchors:
         return (spans[0].start, spans[0].end), len(sentence)
 
@@ -468,8 +482,12 @@ def _clause_of(
 def _coverage_note(info: QuestionInfo, candidates: list[_Candidate]) -> str:
     """What the closest passages are about, for a declined question."""
     kind = {
-        "person": "a person's name", "organisation": "an organisation's name",
-        "place": "a place", "date": "a date", "count": "a figure", "money": "an amount of money",
+        "person": "a person's name",
+        "organisation": "an organisation's name",
+        "place": "a place",
+        "date": "a date",
+        "count": "a figure",
+        "money": "an amount of money",
         "percent": "a percentage",
     }.get(info.kind, "an answer")
     ranked = sorted(candidates, key=lambda c: -c.score)

@@ -33,7 +33,10 @@ def make_answerer(
 
         model = make_chat_model(settings.llm)
         answerer = LLMAnswerer(
-            model, embedder, settings.llm, fallback=extractive,
+            model,
+            embedder,
+            settings.llm,
+            fallback=extractive,
             prompts_dir=settings.paths.prompts_dir,
         )
     except (AssistantError, ValueError, ImportError) as e:

@@ -145,9 +145,15 @@ class LLMAnswerer:
         if v.abstained:
             return abstention(question, passages, self.name)
         return Answer(
-            question=question, text=v.text, citations=v.citations, passages=passages,
-            answerer=self.name, notice=v.notice(), unsupported=v.unsupported,
-            citation_precision=v.precision, citation_recall=v.recall,
+            question=question,
+            text=v.text,
+            citations=v.citations,
+            passages=passages,
+            answerer=self.name,
+            notice=v.notice(),
+            unsupported=v.unsupported,
+            citation_precision=v.precision,
+            citation_recall=v.recall,
         )
 
     def _fallback(

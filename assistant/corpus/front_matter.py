@@ -58,8 +58,9 @@ def detect(text: str, sections: Sequence[Sequence[object]]) -> list[Field]:
         if label and name.startswith(("key", "abstract")):
             kind = "keywords" if name.startswith("key") else "abstract"
             inline = a + label.end() < b
-            fields.append(_field(kind, text, a + label.end(), b) if inline
-                          else _next_paragraph(kind, text, b))
+            fields.append(
+                _field(kind, text, a + label.end(), b) if inline else _next_paragraph(kind, text, b)
+            )
         elif len(para) < 600 and _is_funding(para, name, spans, a):
             fields.append(_field("funding", text, a, b))
     return [f for f in fields if f is not None and f.text]

@@ -43,9 +43,11 @@ class Lexicon:
         lowered = query.lower()
         for alias, phrase in self.synonyms.items():
             if phrase.lower() in lowered:
-                if _is_abbreviation(alias) and phrase not in abbreviated and not _alias_pattern(
-                    alias
-                ).search(query):
+                if (
+                    _is_abbreviation(alias)
+                    and phrase not in abbreviated
+                    and not _alias_pattern(alias).search(query)
+                ):
                     extra.append(alias)
                     abbreviated.add(phrase)
             elif phrase not in extra and _alias_pattern(alias).search(query):
@@ -93,7 +95,7 @@ def _load(path: Path, mtime_ns: int) -> Lexicon:
 
 
 def _is_abbreviation(alias: str) -> bool:
-    """"NLP", "R&D": one short upper-case token (plurals like "NLPs" excluded)."""
+    """ "NLP", "R&D": one short upper-case token (plurals like "NLPs" excluded)."""
     return bool(re.fullmatch(r"[A-Z][A-Z&]{1,5}", alias))
 
 

@@ -55,7 +55,7 @@ def read_jsonl_corpus(path: Path) -> dict[str, str]:
                 doc_id, title, text = str(row["_id"]), row.get("title", ""), row["text"]
             except (json.JSONDecodeError, KeyError, TypeError) as e:
                 raise AssistantError(
-                    f"{path}:{n}: expected {{\"_id\", \"title\", \"text\"}} per line ({e})"
+                    f'{path}:{n}: expected {{"_id", "title", "text"}} per line ({e})'
                 ) from e
             if not _SAFE_ID.match(doc_id):
                 raise AssistantError(f"{path}:{n}: _id {doc_id!r} cannot be a file name")

@@ -190,5 +190,3 @@ class EvalReport(BaseModel):
     def run(self, mode: str | None = None) -> ModeRun:
         mode = mode or self.primary
         return next(r for r in self.runs if r.mode == mode)
-
-

@@ -184,18 +184,14 @@ def _splits(report: EvalReport) -> str:
     per_type = [
         (
             t,
-            *[
-                _type_cell(run.by_split_type.get(sp, {}).get(t, {}), t)
-                for sp in report.splits
-            ],
+            *[_type_cell(run.by_split_type.get(sp, {}).get(t, {}), t) for sp in report.splits],
         )
         for t in types
     ]
     return (
         overall
         + "\n\n**By type and split** (key-fact recall, or abstention accuracy for unanswerable;"
-        " n items)\n\n"
-        + _table(("type", *report.splits), per_type)
+        " n items)\n\n" + _table(("type", *report.splits), per_type)
     )
 
 

@@ -62,64 +62,136 @@ def _terms(text: str, expansion_items: tuple[tuple[str, str], ...]) -> tuple[str
 # What kind of answer a question wants, from its wording (English question words, not domain
 # words). Order matters: the first kind whose pattern matches wins.
 _KINDS: list[tuple[str, re.Pattern[str]]] = [
-    ("comparison", re.compile(
-        r"\b(compare[sd]?|comparison|differ(?:s|ence|ences|ent)?|versus|vs\.?|contrast|"
-        r"distinguish|in common|both papers|the two (?:papers|versions)|change[sd]? between|"
-        r"(?:earlier|original) and (?:the )?(?:revised|later)|(?:revised|later) and (?:the )?"
-        r"(?:earlier|original))\b", re.I)),
-    ("money", re.compile(
-        r"\bhow much (?:money|funding|capital|investment)|\bhow much did \w+(?: \w+){0,4} "
-        r"(?:invest|spend|pay|cost|raise|earn)|\b(?:budget|cost|price|value of (?:the )?"
-        r"investment|amount of (?:money|investment|funding))\b", re.I)),
-    ("percent", re.compile(
-        r"\b(?:what|which) (?:percentage|percent|share|proportion|fraction)\b|\bhow much of\b|"
-        r"\b(?:growth )?rate\b.*\b(?:what|how)\b|\bwhat (?:was|is|were) the (?:\w+ )?"
-        r"(?:growth )?rate\b|\bby how (?:much|many percent)", re.I)),
-    ("date", re.compile(
-        r"^\s*(?:in |since |until |by )?when\b|\bwhen (?:was|were|did|does|do|is|are|will|has|"
-        r"had)\b|\b(?:what year|which year|what date|in what year|how long ago)\b", re.I)),
-    ("count", re.compile(
-        r"\b(?:how many|how much|what (?:is|was|were) the (?:total )?number of|what number of|"
-        r"how (?:large|big|long|far|fast|high))\b", re.I)),
-    ("person", re.compile(
-        r"^\s*who\b(?! (?:funded|financed|sponsored|supported|published|issued|organi[sz]ed))|"
-        r"\bwhich (?:person|people|official|scholar|leader|author|researcher)\b|"
-        r"\b(?:name|names) of the (?:author|person|leader|mayor|president|director)", re.I)),
-    ("organisation", re.compile(
-        r"^\s*who\b|\bwhich (?:university|universities|company|companies|institution|"
-        r"institutions|organi[sz]ations?|agency|agencies|ministry|school|bank|enterprise|"
-        r"enterprises|body|bodies)\b", re.I)),
-    ("place", re.compile(
-        r"^\s*where\b|\bwhich (?:city|cities|country|countries|province|provinces|region|"
-        r"regions|port|ports|place|places)\b", re.I)),
-    ("reason", re.compile(
-        r"^\s*(?:why|how)\b|\bwhy\b|\bwhat (?:causes|caused|explains|drives|role|purpose)\b|"
-        r"\bin what ways?\b|\bby what means\b|\bfor what reason\b|\bhow (?:does|do|did|can|"
-        r"could|should|would|will|is|are|was|were)\b|\bwhat (?:is|was) the (?:reason|effect|"
-        r"impact|significance)", re.I)),
+    (
+        "comparison",
+        re.compile(
+            r"\b(compare[sd]?|comparison|differ(?:s|ence|ences|ent)?|versus|vs\.?|contrast|"
+            r"distinguish|in common|both papers|the two (?:papers|versions)|change[sd]? between|"
+            r"(?:earlier|original) and (?:the )?(?:revised|later)|(?:revised|later) and (?:the )?"
+            r"(?:earlier|original))\b",
+            re.I,
+        ),
+    ),
+    (
+        "money",
+        re.compile(
+            r"\bhow much (?:money|funding|capital|investment)|\bhow much did \w+(?: \w+){0,4} "
+            r"(?:invest|spend|pay|cost|raise|earn)|\b(?:budget|cost|price|value of (?:the )?"
+            r"investment|amount of (?:money|investment|funding))\b",
+            re.I,
+        ),
+    ),
+    (
+        "percent",
+        re.compile(
+            r"\b(?:what|which) (?:percentage|percent|share|proportion|fraction)\b|\bhow much of\b|"
+            r"\b(?:growth )?rate\b.*\b(?:what|how)\b|\bwhat (?:was|is|were) the (?:\w+ )?"
+            r"(?:growth )?rate\b|\bby how (?:much|many percent)",
+            re.I,
+        ),
+    ),
+    (
+        "date",
+        re.compile(
+            r"^\s*(?:in |since |until |by )?when\b|\bwhen (?:was|were|did|does|do|is|are|will|has|"
+            r"had)\b|\b(?:what year|which year|what date|in what year|how long ago)\b",
+            re.I,
+        ),
+    ),
+    (
+        "count",
+        re.compile(
+            r"\b(?:how many|how much|what (?:is|was|were) the (?:total )?number of|what number of|"
+            r"how (?:large|big|long|far|fast|high))\b",
+            re.I,
+        ),
+    ),
+    (
+        "person",
+        re.compile(
+            r"^\s*who\b(?! (?:funded|financed|sponsored|supported|published|issued|organi[sz]ed))|"
+            r"\bwhich (?:person|people|official|scholar|leader|author|researcher)\b|"
+            r"\b(?:name|names) of the (?:author|person|leader|mayor|president|director)",
+            re.I,
+        ),
+    ),
+    (
+        "organisation",
+        re.compile(
+            r"^\s*who\b|\bwhich (?:university|universities|company|companies|institution|"
+            r"institutions|organi[sz]ations?|agency|agencies|ministry|school|bank|enterprise|"
+            r"enterprises|body|bodies)\b",
+            re.I,
+        ),
+    ),
+    (
+        "place",
+        re.compile(
+            r"^\s*where\b|\bwhich (?:city|cities|country|countries|province|provinces|region|"
+            r"regions|port|ports|place|places)\b",
+            re.I,
+        ),
+    ),
+    (
+        "reason",
+        re.compile(
+            r"^\s*(?:why|how)\b|\bwhy\b|\bwhat (?:causes|caused|explains|drives|role|purpose)\b|"
+            r"\bin what ways?\b|\bby what means\b|\bfor what reason\b|\bhow (?:does|do|did|can|"
+            r"could|should|would|will|is|are|was|were)\b|\bwhat (?:is|was) the (?:reason|effect|"
+            r"impact|significance)",
+            re.I,
+        ),
+    ),
 ]
 
 # Questions about the paper itself, answered from its front matter.
 _FRONT_MATTER: list[tuple[str, re.Pattern[str]]] = [
-    ("funding", re.compile(
-        r"\b(?:fund(?:s|ed|ing|er|ers)?|grants?|sponsor(?:s|ed|ship)?|financ(?:ed|ing|ial "
-        r"support)|supported the (?:study|research|work|paper)|project (?:no|number))\b", re.I)),
-    ("affiliation", re.compile(
-        r"\baffiliat\w*|\bwhere (?:do|does|did) (?:the )?authors?\b.{0,80}\b(?:work|come from|"
-        r"study|based)\b|"
-        r"\b(?:authors?|researchers?|writers?)\b.{0,40}\b(?:attached|based|employed|work(?:s|ed)? "
-        r"(?:at|for)|from which|institution|university|company|organi[sz]ation)|\bwhich "
-        r"(?:university|institution|company|organi[sz]ation)\b.{0,60}\bauthors?\b|"
-        r"\bemail|e-mail|contact (?:address|details)", re.I)),
-    ("authors", re.compile(
-        r"\bwho (?:wrote|authored|are the authors|is the author)|\b(?:authors?|written by)\b",
-        re.I)),
+    (
+        "funding",
+        re.compile(
+            r"\b(?:fund(?:s|ed|ing|er|ers)?|grants?|sponsor(?:s|ed|ship)?|financ(?:ed|ing|ial "
+            r"support)|supported the (?:study|research|work|paper)|project (?:no|number))\b",
+            re.I,
+        ),
+    ),
+    (
+        "affiliation",
+        re.compile(
+            r"\baffiliat\w*|\bwhere (?:do|does|did) (?:the )?authors?\b.{0,80}\b(?:work|come from|"
+            r"study|based)\b|"
+            r"\b(?:authors?|researchers?|writers?)\b.{0,40}\b"
+            r"(?:attached|based|employed|work(?:s|ed)? "
+            r"(?:at|for)|from which|institution|university|company|organi[sz]ation)|\bwhich "
+            r"(?:university|institution|company|organi[sz]ation)\b.{0,60}\bauthors?\b|"
+            r"\bemail|e-mail|contact (?:address|details)",
+            re.I,
+        ),
+    ),
+    (
+        "authors",
+        re.compile(
+            r"\bwho (?:wrote|authored|are the authors|is the author)|\b(?:authors?|written by)\b",
+            re.I,
+        ),
+    ),
     ("keywords", re.compile(r"\bkey ?words?\b", re.I)),
-    ("venue", re.compile(r"\b(?:which|what) (?:journal|conference|publisher|venue)\b|\bpublished "
-                         r"(?:in|by|where)\b|\b(?:journal|venue|publisher)\b.{0,30}\b(?:paper|"
-                         r"article|study)\b", re.I)),
-    ("title", re.compile(r"\b(?:title of|titled|called)\b.{0,30}\b(?:paper|article|study)\b|"
-                         r"\bwhat is the (?:full )?title\b", re.I)),
+    (
+        "venue",
+        re.compile(
+            r"\b(?:which|what) (?:journal|conference|publisher|venue)\b|\bpublished "
+            r"(?:in|by|where)\b|\b(?:journal|venue|publisher)\b.{0,30}\b(?:paper|"
+            r"article|study)\b",
+            re.I,
+        ),
+    ),
+    (
+        "title",
+        re.compile(
+            r"\b(?:title of|titled|called)\b.{0,30}\b(?:paper|article|study)\b|"
+            r"\bwhat is the (?:full )?title\b",
+            re.I,
+        ),
+    ),
 ]
 
 _LIST_CUE = re.compile(
@@ -172,8 +244,10 @@ def answer_kind(question: str) -> str:
     """The kind of answer ``question`` wants (see ``QuestionInfo.kind``)."""
     for kind, pattern in _KINDS:
         if pattern.search(question):
-            if kind == "count" and _LIST_CUE.search(question) and not re.search(
-                r"\bhow many\b", question, re.I
+            if (
+                kind == "count"
+                and _LIST_CUE.search(question)
+                and not re.search(r"\bhow many\b", question, re.I)
             ):
                 continue
             return kind
@@ -188,8 +262,9 @@ def front_matter_kind(question: str) -> str | None:
         return None  # comparisons of content, not a lookup
     for kind, pattern in _FRONT_MATTER:
         if pattern.search(question):
-            if kind == "authors" and not re.search(r"^\s*who\b|\bauthors? of\b|\bnames?\b",
-                                                   question, re.I):
+            if kind == "authors" and not re.search(
+                r"^\s*who\b|\bauthors? of\b|\bnames?\b", question, re.I
+            ):
                 continue  # "the author argues..." is about content
             return kind
     return None
@@ -198,9 +273,7 @@ def front_matter_kind(question: str) -> str | None:
 def count_unit(question: str) -> str | None:
     """The noun a "how many" question counts ("how many freight trains left" -> "train"): the
     last word of the run of nouns and adjectives after "how many", before the verb."""
-    m = re.search(
-        r"\b(?:how many|number of)\s+([\w\-]+(?:\s+[\w\-]+){0,4})", question, re.I
-    )
+    m = re.search(r"\b(?:how many|number of)\s+([\w\-]+(?:\s+[\w\-]+){0,4})", question, re.I)
     if m is None:
         return None
     run: list[str] = []
@@ -215,10 +288,14 @@ def count_unit(question: str) -> str | None:
 
 
 def _plural_focus(question: str) -> bool:
-    """"What shortcomings..." / "Which measures...": a wh-word asking for plural things."""
-    m = re.match(r"\s*(?:what|which)\s+(?:[a-z\-]+\s+){0,2}?([a-z\-]+s)\s+(?:do|does|did|are|"
-                 r"have|has|were|can|could|should|would|will)\b", question, re.I)
-    return bool(m) and not m.group(1).lower().endswith(("ss", "us", "is"))
+    """ "What shortcomings..." / "Which measures...": a wh-word asking for plural things."""
+    m = re.match(
+        r"\s*(?:what|which)\s+(?:[a-z\-]+\s+){0,2}?([a-z\-]+s)\s+(?:do|does|did|are|"
+        r"have|has|were|can|could|should|would|will)\b",
+        question,
+        re.I,
+    )
+    return m is not None and not m.group(1).lower().endswith(("ss", "us", "is"))
 
 
 def _names_list_noun(question: str, lexicon: Lexicon) -> bool:
@@ -226,8 +303,11 @@ def _names_list_noun(question: str, lexicon: Lexicon) -> bool:
     return any(words & group for group in lexicon.list_nouns)
 
 
-def focus_terms(question: str, expansions: Mapping[str, str] | None = None,
-                generic: frozenset[str] = frozenset()) -> tuple[str, ...]:
+def focus_terms(
+    question: str,
+    expansions: Mapping[str, str] | None = None,
+    generic: frozenset[str] = frozenset(),
+) -> tuple[str, ...]:
     """Stemmed terms of the thing asked about: question terms minus kind cues and generic words."""
     cues = {_stemmer().stemWord(w) for w in _CUE_WORDS}
     generic_stems = {_stemmer().stemWord(w) for w in generic}
@@ -288,8 +368,11 @@ def is_compound(question: str) -> bool:
         return True
     cues = _WH.findall(question)
     return len(cues) >= 2 and bool(
-        re.search(r"(?:,|\band\b|;)\s*(?:\w+\s+){0,3}?(?:how|what|which|who|whom|when|where|why)\b",
-                  question, re.I)
+        re.search(
+            r"(?:,|\band\b|;)\s*(?:\w+\s+){0,3}?(?:how|what|which|who|whom|when|where|why)\b",
+            question,
+            re.I,
+        )
     )
 
 

@@ -201,9 +201,15 @@ class Retriever:
                 doc = self.snapshot.documents[doc_id]
                 out.append(
                     Passage(
-                        chunk_id=chunk.chunk_id, doc_id=doc_id, title=doc.title,
-                        section=kind.title(), text=f.text, start=f.start, end=f.end,
-                        score=1.0, field=kind,
+                        chunk_id=chunk.chunk_id,
+                        doc_id=doc_id,
+                        title=doc.title,
+                        section=kind.title(),
+                        text=f.text,
+                        start=f.start,
+                        end=f.end,
+                        score=1.0,
+                        field=kind,
                     )
                 )
                 break

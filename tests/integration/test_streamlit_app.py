@@ -169,8 +169,10 @@ def test_upload_is_indexed_and_searchable_and_duplicates_refused(app_env: Path) 
     fact = b"The Chengdu Panda Logistics Corridor opened in 2031 with 47 rail terminals."
     at = _started()
     at.sidebar.file_uploader[0].set_value(
-        [("panda.txt", fact + b" It links dry ports across the west.", "text/plain"),
-         ("empty.md", b"", "text/markdown")]
+        [
+            ("panda.txt", fact + b" It links dry ports across the west.", "text/plain"),
+            ("empty.md", b"", "text/markdown"),
+        ]
     ).run()
     assert not at.exception
     assert any(_shown(s.value).startswith("Indexed panda.txt") for s in at.sidebar.success)

@@ -163,8 +163,14 @@ def test_annotate_fills_an_answer(
 
 @pytest.mark.parametrize(
     ("run", "numbers"),
-    [("[1]", [1]), ("[1, 2]", [1, 2]), ("[1][2]", [1, 2]), ("[2] [1]", [2, 1]),
-     ("[1-3]", [1, 2, 3]), ("[3; 3]", [3])],
+    [
+        ("[1]", [1]),
+        ("[1, 2]", [1, 2]),
+        ("[1][2]", [1, 2]),
+        ("[2] [1]", [2, 1]),
+        ("[1-3]", [1, 2, 3]),
+        ("[3; 3]", [3]),
+    ],
 )
 def test_marker_formats(run: str, numbers: list[int]) -> None:
     assert marker_numbers(run) == numbers

@@ -112,8 +112,9 @@ def test_a_citation_is_exact_only_when_the_paper_holds_it_at_its_offsets() -> No
     passage = Passage(chunk_id="c", doc_id="a.md", text=text, start=0, end=len(text))
     quote = "The rate fell to 3% in 2020."
     start = text.index(quote)
-    right = Citation(marker=1, passage=passage, doc_id="a.md", quote=quote, start=start,
-                     end=start + len(quote))
+    right = Citation(
+        marker=1, passage=passage, doc_id="a.md", quote=quote, start=start, end=start + len(quote)
+    )
     shifted = right.model_copy(update={"start": start + 1, "end": start + 1 + len(quote)})
     elsewhere = right.model_copy(update={"doc_id": "b.md"})
     assert _citation(bot, right)["exact"] is True  # type: ignore[arg-type]
@@ -156,8 +157,16 @@ def _report(targets: str, splits: list[str]) -> EvalReport:
         },
     )
     return EvalReport(
-        created="now", qa="qa.jsonl", items=4, types={}, primary="hybrid", config={}, index={},
-        runs=[run], splits=splits, targets=targets,
+        created="now",
+        qa="qa.jsonl",
+        items=4,
+        types={},
+        primary="hybrid",
+        config={},
+        index={},
+        runs=[run],
+        splits=splits,
+        targets=targets,
     )
 
 
@@ -170,7 +179,11 @@ def test_report_shows_targets_per_split_judged_on_test() -> None:
     md = render_markdown(_report("gold", ["dev", "test"]))
     assert "| figure | target | dev | test | met? |" in md
     assert _row(md, "Key-fact recall, why/how") == [
-        "Key-fact recall, why/how", "≥ 0.65", "1.000", "0.500", "**no**"
+        "Key-fact recall, why/how",
+        "≥ 0.65",
+        "1.000",
+        "0.500",
+        "**no**",
     ]
     assert _row(md, "Abstention accuracy (unanswerable)")[2:] == ["–", "0.000", "**no**"]
     assert _row(md, "Median answer length, factoid + numeric (words)")[3:] == ["10", "yes"]

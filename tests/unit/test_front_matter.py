@@ -42,8 +42,7 @@ def test_pdf_extracted_paper_without_a_title_block() -> None:
 
 def test_authors_are_split_into_names() -> None:
     text = (
-        "A Study of Things\n\nAnn Lee^a, Bo Chen^{b*}\n\n^{ab} Example University\n\n"
-        "1. Intro\n\nx"
+        "A Study of Things\n\nAnn Lee^a, Bo Chen^{b*}\n\n^{ab} Example University\n\n1. Intro\n\nx"
     )
     fields = detect(text, [("1. Intro", text.index("1. Intro"), len(text))])
     assert authors_of(fields) == ["Ann Lee", "Bo Chen"]

@@ -265,7 +265,9 @@ def test_validator_reads_a_jsonl_corpus(tmp_path, capsys):
     )
     good = _item("ok", evidence=[{"doc": "7.md", "quote": "the port grew 10.9% in 2022"}])
     title = _item(
-        "title", type="factoid", evidence=[{"doc": "7.md", "quote": "Port growth"}],
+        "title",
+        type="factoid",
+        evidence=[{"doc": "7.md", "quote": "Port growth"}],
         key_facts=["Port growth"],
     )
     gone = _item("gone", evidence=[{"doc": "7.txt", "quote": "the port grew 10.9% in 2022"}])

@@ -115,8 +115,6 @@ def test_the_graph_reads_relative_and_lazy_imports() -> None:
     assert "assistant.embeddings" in graph["assistant.indexing"]  # imported inside ingest()
 
 
-def test_no_new_import_circles() -> None:
+def test_no_import_circles() -> None:
     found = circles(import_graph())
     assert found == [], f"import circles (modules that import each other back): {found}"
-
-

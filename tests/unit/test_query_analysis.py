@@ -91,9 +91,7 @@ def test_empty_and_missing_lexicons_work(tmp_path: Path) -> None:
 
 def test_bundled_lexicon_expands_aliases_but_not_fta() -> None:
     lexicon = load_lexicon(LEXICON)
-    assert normalise_query("BRI and S&T", lexicon).endswith(
-        "Belt and Road science and technology"
-    )
+    assert normalise_query("BRI and S&T", lexicon).endswith("Belt and Road science and technology")
     assert normalise_query("R & D spending", lexicon).endswith("research and development")
     assert normalise_query("the FTA with Korea", lexicon) == "the FTA with Korea"
     assert lexicon.list_group("shortcomings") >= {"deficiencies", "weaknesses"}
