@@ -33,37 +33,14 @@ from .papers import (
 from .retrieval import Retriever
 from .retrieval.followup import History, normalise_history, resolve_followup
 from .retrieval.paper_hints import named_documents
-from .retrieval.query import QuestionInfo, analyse, terms
+from .retrieval.query import analyse
+from .retrieval.routing import interleave, with_front_matter
 from .settings import RetrievalMode, Settings
 from .store import DocRecord, IndexSnapshot, load_snapshot
 from .store.generations import generations, live_generation
 from .types import Answer, Passage
 
-# Words of a question about a paper's front matter that name no topic ("who funded the study").
-_FRONT_MATTER_WORDS = (
-    "who fund funded funding funds funder grant grants sponsor sponsored support supported "
-    "finance financed where author authors work works worked wrote written affiliation "
-    "affiliated institution university company organisation organization email address "
-    "contact keywords keyword title titled name names study research work project paper "
-    "journal published publisher venue year"
-)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def _interleave(first: list[Passage], second: list[Passage], k: int) -> list[Passage]:
-    """Alternate two rankings (first leading), without repeats, up to ``k`` passages."""
-    out: list[Passage] = []
-    seen: set[str] = set()
-    for pair in zip(first, second, strict=False):
-        for p in pair:
-            if p.chunk_id not in seen:
-                seen.add(p.chunk_id)
-                out.append(p)
-    for p in first + second:
-        if p.chunk_id not in seen:
-            seen.add(p.chunk_id)
-            out.append(p)
-    return out[:k]
 
 
 @dataclass(frozen=True)
@@ -138,7 +115,9 @@ class Assistant:
 
     def _make_state(self, snapshot: IndexSnapshot) -> _State:
         retriever = Retriever(snapshot, self.embedder, self.settings.retrieval, self.lexicon)
-        return _State(snapshot, retriever, AnswerContext(snapshot, retriever.bm25.has_word))
+        return _State(
+            snapshot, retriever, AnswerContext(snapshot, retriever.bm25.has_word, retriever.front)
+        )
 
     @property
     def snapshot(self) -> IndexSnapshot:
@@ -232,7 +211,8 @@ class Assistant:
         passages = self._state.retriever.retrieve(query, k=k, mode=mode)
         info = analyse(query, self.lexicon)
         if info.front_matter:  # "who funded the study?": the funding line ranks first
-            passages = self._with_front_matter(info, passages, [])[: len(passages)]
+            ranked = with_front_matter(self._state.retriever, info, passages, [])
+            passages = ranked[: len(passages)]
         return passages
 
     def ask(self, question: str, history: History | None = None) -> Answer:
@@ -284,9 +264,9 @@ class Assistant:
         )
         if info.kind == "comparison" and hint.docs:
             named = state.retriever.retrieve(hint.query, only_docs=set(hint.docs))
-            passages = _interleave(named, passages, len(passages))
+            passages = interleave(named, passages, len(passages))
         if info.front_matter:
-            passages = self._with_front_matter(info, passages, sorted(hint.docs))
+            passages = with_front_matter(state.retriever, info, passages, sorted(hint.docs))
         t1 = time.perf_counter()
         final: Answer | None = None
         if stream:
@@ -303,25 +283,6 @@ class Assistant:
         notices = [n for n in (notice, self.answerer_notice, final.notice) if n]
         final.notice = " ".join(dict.fromkeys(notices)) or None
         yield final
-
-    def _with_front_matter(
-        self, info: QuestionInfo, passages: list[Passage], named: list[str]
-    ) -> list[Passage]:
-        """Put the asked-for front-matter field first: of the papers named, else of the best
-        ranked paper, else (a question naming no topic, "who funded the study?") of any."""
-        retriever = self._state.retriever
-        ranked = list(dict.fromkeys(p.doc_id for p in passages))
-        kind = info.front_matter or ""
-        topical = set(info.terms) - set(terms(_FRONT_MATTER_WORDS))
-        if named:
-            docs = named
-        elif topical:
-            docs = ranked[:1]
-        else:
-            docs = ranked + [d for d in retriever.authors() if d not in ranked]
-        found = retriever.front_matter_passages(kind, docs)[:2]
-        ids = {p.chunk_id for p in found}
-        return found + [p for p in passages if p.chunk_id not in ids]
 
     def _clean_question(self, question: str) -> tuple[str, str | None]:
         if not isinstance(question, str):

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from ..corpus.cleaning import OffsetMap
-from ..corpus.front_matter import Field, detect
+from ..corpus.front_matter import Field, FrontMatterCache
 from ..store import ChunkRecord, DocRecord, IndexSnapshot
 from ..types import Answer, Citation, Passage
 
@@ -29,7 +29,10 @@ class AnswerContext:
     """Read access to the index snapshot an answer is made from: documents and chunks."""
 
     def __init__(
-        self, snapshot: IndexSnapshot, has_word: Callable[[str], bool] | None = None
+        self,
+        snapshot: IndexSnapshot,
+        has_word: Callable[[str], bool] | None = None,
+        front: FrontMatterCache | None = None,
     ) -> None:
         self.snapshot = snapshot
         # corpus vocabulary lookup: lets an answerer notice a question about unknown things
@@ -41,16 +44,11 @@ class AnswerContext:
             chunks.sort(key=lambda c: c.start)
         self._starts = {d: [c.start for c in cs] for d, cs in self._by_doc.items()}
         self._offsets: dict[str, OffsetMap] = {}
-        self._front: dict[str, list[Field]] = {}
+        self.front = front or FrontMatterCache(snapshot.documents)
 
     def front_matter(self, doc_id: str) -> list[Field]:
         """The paper's front-matter fields (title, authors, affiliation...), cached."""
-        found = self._front.get(doc_id)
-        if found is None:
-            doc = self.snapshot.documents.get(doc_id)
-            found = detect(doc.clean_text, doc.sections) if doc is not None else []
-            self._front[doc_id] = found
-        return found
+        return self.front.fields(doc_id)
 
     def document(self, doc_id: str) -> DocRecord:
         return self.snapshot.documents[doc_id]

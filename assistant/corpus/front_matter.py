@@ -12,8 +12,9 @@ supported the work, usually under "Acknowledgements" or in the title block.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 KINDS = ("title", "authors", "affiliation", "venue", "keywords", "abstract", "funding")
 
@@ -146,3 +147,28 @@ def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     if text[cursor:end].strip():
         out.append((cursor, end))
     return out
+
+
+class _Paper(Protocol):
+    @property
+    def clean_text(self) -> str: ...
+
+    @property
+    def sections(self) -> Sequence[Sequence[object]]: ...
+
+
+class FrontMatterCache:
+    """Each paper's front-matter fields, detected on first use and kept for the snapshot's life
+    (one cache shared by retrieval and answering, so a paper is scanned once)."""
+
+    def __init__(self, documents: Mapping[str, _Paper]) -> None:
+        self._documents = documents
+        self._found: dict[str, list[Field]] = {}
+
+    def fields(self, doc_id: str) -> list[Field]:
+        found = self._found.get(doc_id)
+        if found is None:
+            doc = self._documents.get(doc_id)
+            found = detect(doc.clean_text, doc.sections) if doc is not None else []
+            self._found[doc_id] = found
+        return found

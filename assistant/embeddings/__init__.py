@@ -2,7 +2,7 @@
 the configured one (local model or Ray Data workers, behind the on-disk cache).
 
 >>> embedder = make_embedder(Settings())        # doctest: +SKIP
->>> embedder.embed(["Belt and Road"]).shape     # doctest: +SKIP
+>>> embedder.embed(["trade corridors"]).shape     # doctest: +SKIP
 (1, 384)
 """
 

@@ -19,7 +19,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from ..chunking import embed_text
-from ..corpus.front_matter import Field, authors_of, detect
+from ..corpus.front_matter import Field, FrontMatterCache, authors_of
 from ..corpus.lexicon import EMPTY, Lexicon
 from ..embeddings import Embedder
 from ..settings import RetrievalMode, RetrievalSettings
@@ -143,7 +143,7 @@ class Retriever:
         self.settings = settings
         self.bm25 = BM25Index.for_snapshot(snapshot)
         self._doc_of = np.array([c.doc_id for c in snapshot.chunks], dtype=object)
-        self._front: dict[str, list[Field]] = {}
+        self.front = FrontMatterCache(snapshot.documents)
 
     def retrieve(
         self,
@@ -173,12 +173,7 @@ class Retriever:
 
     def front_matter(self, doc_id: str) -> list[Field]:
         """The paper's front-matter fields, found in its own text (cached per snapshot)."""
-        found = self._front.get(doc_id)
-        if found is None:
-            doc = self.snapshot.documents.get(doc_id)
-            found = detect(doc.clean_text, doc.sections) if doc is not None else []
-            self._front[doc_id] = found
-        return found
+        return self.front.fields(doc_id)
 
     def authors(self) -> dict[str, list[str]]:
         """Author names per indexed paper, from its title block."""
