@@ -107,10 +107,20 @@ def _title_block(text: str, start: int, end: int) -> list[Field | None]:
         elif _INSTITUTION.search(para) or _EMAIL.search(para):
             out.append(_field("affiliation", text, a, b))
         elif i == 0:
+            if not _looks_like_title(para):
+                break  # prose in first place (a note, an abstract-only file): no title block
             out.append(_field("title", text, a, b))
         elif _looks_like_names(para):
             out.append(_field("authors", text, a, b))
     return out
+
+
+_SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z]")
+
+
+def _looks_like_title(para: str) -> bool:
+    """A title is one short line of words, not sentences: prose in first place is body text."""
+    return len(para.split()) <= 40 and not _SENTENCE_BREAK.search(para.strip())
 
 
 def _looks_like_names(para: str) -> bool:

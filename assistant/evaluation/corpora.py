@@ -69,16 +69,14 @@ def corpus_settings(path: Path, base: Settings) -> Settings:
     """``base`` pointed at the corpus's own papers and index folders under the cache dir."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
     root = base.paths.cache_dir / FOLDER / f"{path.stem}-{digest}"
-    updates: dict[str, dict[str, object]] = {
-        "paths": {
+    return base.with_updates(
+        paths={
             "corpus_dir": root / "papers",
             "index_dir": root / "index",
             "uploads_dir": root / "uploads",
-        }
-    }
-    if "lexicon_path" in type(base.corpus).model_fields:  # the corpus's lexicon (issue 12)
-        updates["corpus"] = {"lexicon_path": root / "papers" / LEXICON}
-    return base.with_updates(**updates)
+        },
+        corpus={"lexicon_path": root / "papers" / LEXICON},  # empty: no domain knowledge
+    )
 
 
 def prepare_corpus(path: Path, base: Settings, progress: Progress | None = None) -> Settings:

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..chunking import embed_text
 from ..core import Assistant
-from ..errors import AssistantError
+from ..errors import AssistantError, IndexIncompatibleError
 from ..settings import RetrievalMode, Settings
 from ..types import Answer, Citation, Passage
 from . import metrics as m
@@ -549,7 +549,13 @@ def _open(
 
     settings = prepare_corpus(config.corpus, base, progress)
     embedder = assistant.embedder if assistant else None
-    bot = Assistant.load(settings, embedder=embedder, progress=progress)
+    try:
+        bot = Assistant.load(settings, embedder=embedder, progress=progress)
+    except IndexIncompatibleError:  # the harness's own index, from an older version: rebuild
+        from ..indexing import ingest
+
+        ingest(settings=settings, embedder=embedder, progress=progress, rebuild=True)
+        bot = Assistant.load(settings, embedder=embedder, progress=progress)
     if bot.status().stale:  # e.g. chunking settings changed since the index was built
         bot.reindex(progress=progress)
     return bot

@@ -52,3 +52,14 @@ def test_authors_are_split_into_names() -> None:
 def test_an_uploaded_note_without_front_matter_gets_none() -> None:
     text = "Some notes.\n\nThe zone was set up in 2017, which the authors think was late."
     assert [f.kind for f in detect(text, [])] == ["title"]
+
+
+def test_prose_in_first_place_is_body_text_not_a_title() -> None:
+    """A note with no headings whose cleaned text starts with sentences: no title block, so
+    none of its text is held back from answers as "front matter"."""
+    raw = (
+        "Rail freight report\n\nThe Chengdu rail freight hub grew quickly in 2019 because new "
+        "express trains reached Lodz. Volumes doubled within a year.\n"
+    )
+    doc = clean_text(raw)
+    assert detect(doc.text, [(s.title, s.start, s.end) for s in doc.sections]) == []
