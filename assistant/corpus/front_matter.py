@@ -115,7 +115,7 @@ def _title_block(text: str, start: int, end: int) -> list[Field | None]:
     return out
 
 
-_SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z]")
+_SENTENCE_BREAK = re.compile(r"[a-z0-9][.!?][\"')\]]?\s+\S")  # "...Nuremberg. More"
 
 
 def _looks_like_title(para: str) -> bool:
