@@ -21,7 +21,7 @@ from tests.conftest import REPO
 pytestmark = pytest.mark.integration
 
 QA = REPO / "eval" / "scifact_qa.jsonl"
-SCIFACT = REPO.parent / "shared" / "datasets" / "scifact" / "corpus.jsonl"
+SCIFACT = REPO / "tests" / "data" / "scifact_subset.jsonl"  # see tests/data/README.md
 OTHERS = 100
 
 
@@ -35,7 +35,6 @@ def _subset(dest: Path) -> tuple[Path, set[str]]:
     return dest, {json.loads(ln)["_id"] for ln in keep}
 
 
-@pytest.mark.skipif(not SCIFACT.is_file(), reason=f"no SciFact corpus at {SCIFACT}")
 def test_scifact_questions_over_a_subset_score_and_reuse_the_index(tmp_path: Path) -> None:
     corpus, ids = _subset(tmp_path / "scifact-subset.jsonl")
     settings = Settings()  # paths point into tmp (conftest); the corpus gets its own folder

@@ -14,9 +14,7 @@ from tests.conftest import make_settings
 
 pytestmark = pytest.mark.integration
 
-SCIFACT = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "scifact" / "corpus.jsonl"
-if not SCIFACT.is_file():  # worktrees sit beside the shared folder, checkouts one level up
-    SCIFACT = Path("/work/shared/datasets/scifact/corpus.jsonl")
+SCIFACT = Path(__file__).resolve().parents[1] / "data" / "scifact_subset.jsonl"  # its README
 N_PAPERS = 120
 
 
@@ -24,8 +22,6 @@ N_PAPERS = 120
 def scifact_assistant(
     tmp_path_factory: pytest.TempPathFactory, real_embedder: CachedEmbedder
 ) -> Assistant:
-    if not SCIFACT.is_file():
-        pytest.skip(f"SciFact corpus not found at {SCIFACT}")
     root = tmp_path_factory.mktemp("scifact")
     corpus = root / "papers"
     corpus.mkdir()
