@@ -22,6 +22,7 @@ from ..chunking import embed_text
 from ..core import Assistant
 from ..errors import AssistantError, IndexIncompatibleError
 from ..settings import RetrievalMode, Settings
+from ..stats import percentiles
 from ..types import Answer, Citation, Passage
 from . import metrics as m
 from .models import (
@@ -345,7 +346,7 @@ def summarise(results: Sequence[ItemResult]) -> dict[str, float | None]:
     cited = [bool(c.get("exact")) for r in results for c in r.citations]
     out["exact_citation_share"] = sum(cited) / len(cited) if cited else None
     totals = [r.timings["total"] for r in results if "total" in r.timings]
-    out["latency_p50"] = m.percentiles(totals, (50,))["p50"]
+    out["latency_p50"] = percentiles(totals, (50,))["p50"]
     out["items"] = float(len(results))
     return out
 
@@ -361,7 +362,7 @@ def _split_groups(results: Sequence[ItemResult]) -> dict[str, list[ItemResult]]:
 
 
 def latency(results: Sequence[ItemResult]) -> dict[str, dict[str, float | None]]:
-    return {s: m.percentiles([r.timings[s] for r in results if s in r.timings]) for s in STAGES}
+    return {s: percentiles([r.timings[s] for r in results if s in r.timings]) for s in STAGES}
 
 
 def _types(results: Sequence[ItemResult]) -> list[str]:

@@ -20,27 +20,19 @@ from functools import lru_cache
 import numpy as np
 from rapidfuzz import fuzz
 
+from ..textnorm import normalise
+
 RANK_KS = (1, 3, 5, 10)
 FUZZY_MIN = 90.0  # rapidfuzz partial_ratio at which a quote counts as found
 COVERAGE_MIN = 0.6  # share of a quote's tokens found in order, in runs of >= _RUN tokens
 FUZZY_MIN_CHARS = 30  # shorter quotes must match exactly: fuzzy matches on them are noise
 _RUN = 3
-_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'", "\u00ad": ""})
-_HYPHEN_BREAK = re.compile(r"(?<=\w)-\s+(?=\w)")
-_WS = re.compile(r"\s+")
 _MARKER = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = set(string.punctuation) | {"“", "”", "‘", "’", "–", "—"}
 
 
 # -- normalisation ---------------------------------------------------------------------
-
-
-def normalise(text: str) -> str:
-    """For comparing raw and clean text: NFKC, straight quotes, "con-\\nstruction" joined, lower."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    text = _HYPHEN_BREAK.sub("", text)
-    return _WS.sub(" ", text).strip().lower()
 
 
 def tokens(text: str) -> list[str]:
@@ -396,11 +388,6 @@ def abstention_scores(
         "false_abstention_rate": false_rate,
         "balanced_abstention_accuracy": balanced,
     }
-
-
-def percentiles(values: Sequence[float], qs: Sequence[int] = (50, 95)) -> dict[str, float | None]:
-    arr = np.asarray([v for v in values if v is not None], dtype=float)
-    return {f"p{q}": (float(np.percentile(arr, q)) if arr.size else None) for q in qs}
 
 
 def median(values: Iterable[float | None]) -> float | None:
