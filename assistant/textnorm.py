@@ -19,8 +19,8 @@ _WS = re.compile(r"\s+")
 def normalise(text: str) -> str:
     """The comparable form of ``text``.
 
-    >>> normalise("The  “Belt and Road”\\ncon-\\nstruction")
-    'the "belt and road" construction'
+    >>> normalise("The  “Silk Road”\\ncon-\\nstruction")
+    'the "silk road" construction'
     """
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     text = _HYPHEN_BREAK.sub("", text)
