@@ -242,8 +242,13 @@ def write_tables(
         fsync(f)
     docs, begin = np.asarray(doc_of, dtype=np.int32), np.asarray(starts, dtype=np.int64)
     by_doc, doc_ptr = _group(docs, begin, len(index))
-    arrays = {"chunks.offsets": np.asarray(offsets, dtype=np.int64), "chunks.doc": docs}
-    arrays |= {"chunks.start": begin, "chunks.by_doc": by_doc, "chunks.doc_ptr": doc_ptr}
+    arrays: dict[str, np.ndarray] = {
+        "chunks.offsets": np.asarray(offsets, dtype=np.int64),
+        "chunks.doc": docs,
+        "chunks.start": begin,
+        "chunks.by_doc": by_doc,
+        "chunks.doc_ptr": doc_ptr,
+    }
     for name, array in arrays.items():
         _save(folder, name, array)
     meta = {"format": _FORMAT, "chunks": len(offsets) - 1, "papers": len(light)}
@@ -257,10 +262,20 @@ def read_tables(folder: Path) -> tuple[dict[str, DocRecord], ChunkTable]:
 
     Raise ``IndexIncompatibleError`` when a table is missing, truncated or from another format.
     """
+    documents = read_papers(folder)
     try:
-        meta = json.loads((folder / TABLES).read_text(encoding="utf-8"))
-        if meta.get("format") != _FORMAT:
-            raise ValueError(f"table format {meta.get('format')}, this version reads {_FORMAT}")
+        meta = _meta(folder)
+        chunks = ChunkTable(folder, int(meta["chunks"]), list(meta["doc_ids"]))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
+        raise _unreadable(folder, e) from e
+    return documents, chunks
+
+
+def read_papers(folder: Path) -> dict[str, DocRecord]:
+    """A generation's papers (texts read on demand) without its chunks: a rebuild starts from
+    them even when the chunk table is damaged."""
+    try:
+        meta = _meta(folder)
         light = json.loads((folder / PAPERS).read_text(encoding="utf-8"))
         if len(light) != meta["papers"]:
             raise ValueError(f"{PAPERS} lists {len(light)} papers, {TABLES} {meta['papers']}")
@@ -272,15 +287,22 @@ def read_tables(folder: Path) -> tuple[dict[str, DocRecord], ChunkTable]:
                 doc.__dict__.pop(name, None)
             doc._texts, doc._row = texts, row
             documents[doc_id] = doc
-        chunks = ChunkTable(folder, int(meta["chunks"]), list(meta["doc_ids"]))
-    except IndexIncompatibleError:
-        raise
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
-        raise IndexIncompatibleError(
-            f"index at {folder} is unreadable ({type(e).__name__}: {str(e).strip()[:200]}): "
-            f"{_REBUILD}"
-        ) from e
-    return documents, chunks
+        raise _unreadable(folder, e) from e
+    return documents
+
+
+def _meta(folder: Path) -> dict[str, Any]:
+    meta = json.loads((folder / TABLES).read_text(encoding="utf-8"))
+    if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+        raise ValueError(f"{TABLES} is not table format {_FORMAT}")
+    return meta
+
+
+def _unreadable(folder: Path, e: Exception) -> IndexIncompatibleError:
+    return IndexIncompatibleError(
+        f"index at {folder} is unreadable ({type(e).__name__}: {str(e).strip()[:200]}): {_REBUILD}"
+    )
 
 
 def _line(record: dict[str, Any]) -> bytes:

@@ -35,7 +35,7 @@ from pydantic import ValidationError
 
 from ..errors import IndexIncompatibleError, IndexMissingError, IndexWriteError
 from .bm25 import save_lexical
-from .chunk_table import read_tables, write_tables
+from .chunk_table import read_papers, read_tables, write_tables
 from .faiss_store import FaissVectorStore
 from .files import atomic_write_text, fsync_path, publish, write_json
 from .records import (
@@ -223,8 +223,8 @@ def load_records(index_dir: Path) -> dict[str, DocRecord]:
             if (gen / "documents.json").is_file():  # format 2
                 raw = json.loads((gen / "documents.json").read_text(encoding="utf-8"))
                 return {k: DocRecord(**v) for k, v in raw.items()}
-            documents, _ = read_tables(gen)
-            return {k: DocRecord(**asdict(v)) for k, v in documents.items()}  # every text reads
+            papers = read_papers(gen)
+            return {k: DocRecord(**asdict(v)) for k, v in papers.items()}  # every text reads
         except (OSError, ValueError, TypeError, AttributeError, IndexIncompatibleError):
             continue
     return {}
