@@ -6,7 +6,7 @@ needs the ~40 chunks it ranks and the few papers it quotes, so a generation (for
 
 - ``chunks.jsonl``: one chunk per line as before (readable with any tool), plus
   ``chunks.offsets.npy`` (int64 byte offset of each line, then the file size): chunk ``i`` is
-  one ``json.loads`` of a slice of the memory-mapped file;
+  one ``pread`` and one ``json.loads``;
 - ``chunks.doc.npy`` (int32: the paper of each chunk, an index into ``tables.json``'s
   ``doc_ids``), ``chunks.start.npy`` (int64 start offsets) and ``chunks.by_doc.npy`` /
   ``chunks.doc_ptr.npy`` (positions grouped by paper, sorted by start): what the retriever and
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import functools
 import json
-import mmap
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -111,7 +111,7 @@ class ChunkTable(Sequence[ChunkRecord]):
     def __init__(self, folder: Path, count: int, doc_ids: list[str]) -> None:
         self.path = folder / CHUNKS
         self._offsets = _array(folder, "chunks.offsets", count + 1, np.int64)
-        self._data = _map(self.path, int(self._offsets[-1]) if count else 0)
+        self._data = _Rows(self.path, int(self._offsets[-1]))
         self.layout = ChunkLayout(
             doc_ids,
             _array(folder, "chunks.doc", count, np.int32),
@@ -164,7 +164,7 @@ class PaperTexts:
     def __init__(self, folder: Path, count: int) -> None:
         self.path = folder / PAPER_TEXTS
         self._offsets = _array(folder, "papers.offsets", count + 1, np.int64)
-        self._data = _map(self.path, int(self._offsets[-1]) if count else 0)
+        self._data = _Rows(self.path, int(self._offsets[-1]))
         self.fields = functools.lru_cache(maxsize=_CACHED_PAPERS)(self._read)
 
     def _read(self, row: int) -> dict[str, Any]:
@@ -324,13 +324,24 @@ def _array(folder: Path, name: str, length: int, dtype: type) -> np.ndarray:
     return array
 
 
-def _map(path: Path, size: int) -> mmap.mmap | bytes:
-    """``path`` memory-mapped read-only; its size must be ``size`` (else it was truncated).
+class _Rows:
+    """One open file read by byte range with ``pread``: thread-safe, and unlike a memory map
+    the pages read stay in the page cache, not in the serving process's resident memory.
 
-    The map outlives the file's name: a reader keeps working after a newer ingest prunes it.
+    The open file outlives its name: a reader keeps working after a newer ingest prunes it.
     """
-    with open(path, "rb") as f:
-        actual = f.seek(0, 2)
+
+    def __init__(self, path: Path, size: int) -> None:
+        self._file = open(path, "rb", buffering=0)  # noqa: SIM115  (held for the table's life)
+        actual = os.fstat(self._file.fileno()).st_size
         if actual != size:
+            self._file.close()
             raise ValueError(f"{path.name} is {actual} bytes, its offsets say {size}")
-        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+
+    def __getitem__(self, span: slice) -> bytes:
+        return os.pread(self._file.fileno(), span.stop - span.start, span.start)
+
+    def __del__(self) -> None:
+        file = getattr(self, "_file", None)
+        if file is not None:
+            file.close()
