@@ -9,13 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-if TYPE_CHECKING:
-    from .chunk_table import ChunkLayout
+from .layout import ChunkLayout
 
 # 2: papers are records with a source (corpus | path | upload) and a path-derived id
 # 3: chunks and paper texts are tables read on demand (chunk_table); format 2 still loads
@@ -159,6 +158,4 @@ class IndexSnapshot:
     @cached_property
     def layout(self) -> ChunkLayout:
         """Each chunk's paper and each paper's chunks, without reading every chunk."""
-        from .chunk_table import ChunkLayout
-
         return ChunkLayout.of(self.chunks)

@@ -23,7 +23,8 @@ from assistant.store import (
     load_records,
     load_snapshot,
 )
-from assistant.store.chunk_table import ChunkLayout, ChunkTable, read_tables, write_tables
+from assistant.store.chunk_table import ChunkTable, read_tables, write_tables
+from assistant.store.layout import ChunkLayout
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.unit
