@@ -182,3 +182,18 @@ class FrontMatterCache:
             found = detect(doc.clean_text, doc.sections) if doc is not None else []
             self._found[doc_id] = found
         return found
+
+    def authors(self, doc_id: str) -> list[str]:
+        """The paper's author names; from its stored title block when it has one, so listing
+        every paper's authors reads no paper's full text (a stored index reads texts lazily)."""
+        head = getattr(self._documents.get(doc_id), "title_block", None)
+        if doc_id in self._found or not isinstance(head, str):
+            return authors_of(self.fields(doc_id))
+        return authors_of([f for f in _title_block(head, 0, len(head)) if f is not None and f.text])
+
+
+def title_block(text: str, sections: Sequence[Sequence[object]], limit: int) -> str | None:
+    """The text before the first section (all the title block reads), or None when longer
+    than ``limit`` characters."""
+    body_start = min((int(str(s[1])) for s in sections), default=len(text))
+    return text[:body_start] if body_start <= limit else None

@@ -19,7 +19,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from ..chunking import embed_text
-from ..corpus.front_matter import Field, FrontMatterCache, authors_of
+from ..corpus.front_matter import Field, FrontMatterCache
 from ..corpus.lexicon import EMPTY, Lexicon
 from ..embeddings import Embedder
 from ..settings import RetrievalMode, RetrievalSettings
@@ -178,7 +178,7 @@ class Retriever:
     def authors(self) -> dict[str, list[str]]:
         """Author names per indexed paper, from its title block."""
         return {
-            d: authors_of(self.front_matter(d))
+            d: self.front.authors(d)
             for d, doc in self.snapshot.documents.items()
             if doc.alias_of is None
         }

@@ -11,17 +11,21 @@ needs the ~40 chunks it ranks and the few papers it quotes, so a generation (for
   ``doc_ids``), ``chunks.start.npy`` (int64 start offsets) and ``chunks.by_doc.npy`` /
   ``chunks.doc_ptr.npy`` (positions grouped by paper, sorted by start): what the retriever and
   the answerer ask of every chunk (its paper; a paper's chunks), memory-mapped;
-- ``papers.json``: each paper's light fields (title, authors, path...), loaded eagerly: small,
-  and iterated by every question; ``papers.jsonl`` + ``papers.offsets.npy``: each paper's heavy
+- ``papers.json``: each paper's light fields (title, authors, path...) and its title block
+  (the text before its first section: every question lists every paper's authors), loaded
+  eagerly; ``papers.jsonl`` + ``papers.offsets.npy``: each paper's heavy
   fields (clean text, sections, segments, MinHash), one line each, read when first needed and
   kept in a small LRU cache;
-- ``tables.json``: counts, ids and file sizes, checked at load so a truncated file makes the
-  generation unreadable there (recovery then loads an older one), not at question time.
+- ``tables.json``: the format, the counts and the papers' ids. Each offsets file ends with its
+  data file's size, checked at load, so a truncated file makes the generation unreadable there
+  (recovery then loads an older one), not at question time; a row garbled in place is found
+  when read, as one line saying to rebuild.
 
 Why not SQLite (stdlib, one file, rows by rowid): these files stay readable with ``head`` and
-``jq``, the writer streams them, the per-chunk arrays are numpy (vectorised paper filters),
-and a read-only or shared index folder needs no database locking. Both read ~40 rows in well
-under a millisecond. Nothing is pickled.
+``jq``, the per-chunk arrays are numpy (vectorised, memory-mapped), and a read-only shared
+index folder needs no database locking. Measured on 200k chunks (a loaded 2-core machine):
+40 random rows in 1.9 ms here against 2.0 ms from SQLite, writing 15 s against 34 s. Nothing
+is pickled.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from typing import Any, overload
 
 import numpy as np
 
+from ..corpus.front_matter import title_block
 from ..errors import IndexIncompatibleError
 from .files import fsync
 from .layout import ChunkLayout, group_by_doc
@@ -47,6 +52,7 @@ PAPERS = "papers.json"
 PAPER_TEXTS = "papers.jsonl"
 HEAVY = ("clean_text", "sections", "segments", "minhash")  # read per paper on demand
 _CACHED_PAPERS = 64  # decoded papers kept: an answer quotes a handful
+_HEAD = 16_384  # chars of title block kept eagerly per paper (longer: read from the text)
 _FORMAT = 1
 _REBUILD = "run `assistant ingest --rebuild`"
 _CHUNK_FIELDS = tuple(f.name for f in fields(ChunkRecord))
@@ -151,6 +157,7 @@ class StoredDocRecord(DocRecord):
     sections = _Lazy()  # type: ignore[assignment]
     segments = _Lazy()  # type: ignore[assignment]
     minhash = _Lazy()  # type: ignore[assignment]
+    title_block: str | None  # the text before the first section: authors without the text
     _texts: PaperTexts
     _row: int
 
@@ -171,6 +178,7 @@ def write_tables(
         ends = [0]
         for doc_id, doc in documents.items():
             light[doc_id] = {k: getattr(doc, k) for k in _LIGHT}
+            light[doc_id]["title_block"] = title_block(doc.clean_text, doc.sections, _HEAD)
             line = {"doc_id": doc_id, **{k: getattr(doc, k) for k in HEAVY}}
             ends.append(ends[-1] + f.write(_line(line)))
         fsync(f)
@@ -230,7 +238,9 @@ def read_papers(folder: Path) -> dict[str, DocRecord]:
         texts = PaperTexts(folder, len(light))
         documents: dict[str, DocRecord] = {}
         for row, (doc_id, values) in enumerate(light.items()):
+            head = values.pop("title_block", None)
             doc = StoredDocRecord(**values)
+            doc.title_block = head if isinstance(head, str) else None
             for name in HEAVY:
                 doc.__dict__.pop(name, None)
             doc._texts, doc._row = texts, row

@@ -129,7 +129,8 @@ def save_snapshot(snapshot: IndexSnapshot, index_dir: Path, keep: int = 3) -> Pa
     index_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-gen-", dir=index_dir))
     try:
-        write_json(tmp / "manifest.json", snapshot.manifest.model_dump(mode="json"))
+        manifest = snapshot.manifest.model_copy(update={"format_version": FORMAT_VERSION})
+        write_json(tmp / "manifest.json", manifest.model_dump(mode="json"))  # the format written
         write_tables(snapshot.documents, snapshot.chunks, tmp)
         _save_vectors(snapshot.store, tmp)
         if snapshot.lexical is not None:

@@ -225,3 +225,16 @@ def test_answers_from_disk_match_answers_from_memory(tmp_path: Path, corpus_copy
         got, want = on_disk.ask(q).model_dump(), in_memory.ask(q).model_dump()
         got.pop("timings"), want.pop("timings")
         assert got == want, q
+
+
+def test_listing_authors_reads_no_paper_text(tmp_path: Path, corpus_copy: Path) -> None:
+    """Every question lists every paper's authors: from the stored title blocks, the same
+    names as detection over the full texts, without decoding a single paper's text."""
+    settings = make_settings(tmp_path, corpus_copy)
+    fresh, _ = Ingestor(settings, HashEmbedder()).run()
+    on_disk = Assistant.load(settings, embedder=HashEmbedder(), build=False)
+    texts = next(iter(on_disk.snapshot.documents.values()))._texts  # type: ignore[attr-defined]
+    authors = on_disk._state.retriever.authors()
+    assert texts.fields.cache_info().misses == 0
+    assert authors == Assistant(settings, fresh, HashEmbedder())._state.retriever.authors()
+    assert sum(1 for names in authors.values() if names) >= 3  # the corpus papers name authors
