@@ -36,6 +36,7 @@ _FUNDING_OPENS = re.compile(
     r"fund(?:ing|ed)?(?: project| item| information)?\s*:|foundation items?\s*:|grants?\s*:)"
 )
 _LABELLED = re.compile(r"(?i)^\s*#*\s*(key ?words?|abstract|acknowledge?ments?|funding)\s*[:.]?\s*")
+_TITLE_BLOCK_PARAGRAPH = 400  # chars: a longer paragraph ends the title block
 _MARKS = re.compile(r"\^\{[^}]*\}|\^[\w*,]+|[¹²³⁴⁵⁶⁷⁸⁹⁰*⊠✉†‡§]|\[\s*⊠\s*\]")
 
 
@@ -100,7 +101,7 @@ def _title_block(text: str, start: int, end: int) -> list[Field | None]:
     paragraphs = _paragraphs(text, start, end)[:6]
     for i, (a, b) in enumerate(paragraphs):
         para = text[a:b]
-        if _LABELLED.match(para) or len(para) > 400:
+        if _LABELLED.match(para) or len(para) > _TITLE_BLOCK_PARAGRAPH:
             break
         if _VENUE.search(para) and i > 0:
             out.append(_field("venue", text, a, b))
@@ -192,8 +193,13 @@ class FrontMatterCache:
         return authors_of([f for f in _title_block(head, 0, len(head)) if f is not None and f.text])
 
 
-def title_block(text: str, sections: Sequence[Sequence[object]], limit: int) -> str | None:
-    """The text before the first section (all the title block reads), or None when longer
-    than ``limit`` characters."""
+def title_block(text: str, sections: Sequence[Sequence[object]]) -> str:
+    """The shortest prefix of ``text`` from which ``_title_block`` reads the same fields: up to
+    its sixth paragraph before the first section, or into the first one too long to be part of
+    it (kept long enough to stay too long), so it can be stored apart from the text."""
     body_start = min((int(str(s[1])) for s in sections), default=len(text))
-    return text[:body_start] if body_start <= limit else None
+    paragraphs = _paragraphs(text, 0, body_start)[:6]
+    for a, b in paragraphs:
+        if b - a > _TITLE_BLOCK_PARAGRAPH:
+            return text[: min(b, a + 4 * _TITLE_BLOCK_PARAGRAPH)]
+    return text[: paragraphs[-1][1]] if paragraphs else ""

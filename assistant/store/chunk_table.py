@@ -52,7 +52,6 @@ PAPERS = "papers.json"
 PAPER_TEXTS = "papers.jsonl"
 HEAVY = ("clean_text", "sections", "segments", "minhash")  # read per paper on demand
 _CACHED_PAPERS = 64  # decoded papers kept: an answer quotes a handful
-_HEAD = 16_384  # chars of title block kept eagerly per paper (longer: read from the text)
 _FORMAT = 1
 _REBUILD = "run `assistant ingest --rebuild`"
 _CHUNK_FIELDS = tuple(f.name for f in fields(ChunkRecord))
@@ -178,7 +177,7 @@ def write_tables(
         ends = [0]
         for doc_id, doc in documents.items():
             light[doc_id] = {k: getattr(doc, k) for k in _LIGHT}
-            light[doc_id]["title_block"] = title_block(doc.clean_text, doc.sections, _HEAD)
+            light[doc_id]["title_block"] = title_block(doc.clean_text, doc.sections)
             line = {"doc_id": doc_id, **{k: getattr(doc, k) for k in HEAVY}}
             ends.append(ends[-1] + f.write(_line(line)))
         fsync(f)

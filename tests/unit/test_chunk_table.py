@@ -238,3 +238,26 @@ def test_listing_authors_reads_no_paper_text(tmp_path: Path, corpus_copy: Path) 
     assert texts.fields.cache_info().misses == 0
     assert authors == Assistant(settings, fresh, HashEmbedder())._state.retriever.authors()
     assert sum(1 for names in authors.values() if names) >= 3  # the corpus papers name authors
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A Study of Rail\n\nAnn Lee, Bo Chen\n\nSichuan University\n\n" + "Body text. " * 500,
+        "\n\n".join(f"Line {i} Ann Lee" for i in range(12)) + "\n\n" + "x " * 3000,
+        "Title Here\n\nAnn Lee and Bo Chen\n\n" + "y" * 900 + "\n\nZed Wu\n\nMore",
+        "",
+    ],
+    ids=["title-block", "many-paragraphs", "long-paragraph", "empty"],
+)
+def test_stored_title_block_gives_the_authors_of_the_full_text(text: str) -> None:
+    from types import SimpleNamespace
+
+    from assistant.corpus.front_matter import FrontMatterCache, authors_of, detect, title_block
+
+    for sections in ([], [["Intro", len(text) // 2, len(text)]]):
+        head = title_block(text, sections)
+        assert len(head) <= 4000 and text.startswith(head)
+        doc = SimpleNamespace(clean_text=text, sections=sections, title_block=head)
+        want = authors_of(detect(text, sections))
+        assert FrontMatterCache({"d": doc}).authors("d") == want  # type: ignore[dict-item]
