@@ -208,6 +208,10 @@ def test_format_2_generations_still_load_and_answer_alike(
         k: asdict(v) for k, v in new.documents.items()
     }
     assert set(load_records(copy)) == set(new.documents)
+    old_settings = settings.with_updates(paths={"index_dir": copy})
+    Ingestor(old_settings, HashEmbedder()).run()  # nothing changed: the old format is rewritten
+    assert isinstance(load_snapshot(copy).chunks, ChunkTable)
+    assert list(load_snapshot(copy).chunks) == list(new.chunks)
 
 
 def test_answers_from_disk_match_answers_from_memory(tmp_path: Path, corpus_copy: Path) -> None:
