@@ -175,6 +175,7 @@ class FrontMatterCache:
     def __init__(self, documents: Mapping[str, _Paper]) -> None:
         self._documents = documents
         self._found: dict[str, list[Field]] = {}
+        self._authors: dict[str, list[str]] = {}
 
     def fields(self, doc_id: str) -> list[Field]:
         found = self._found.get(doc_id)
@@ -187,10 +188,16 @@ class FrontMatterCache:
     def authors(self, doc_id: str) -> list[str]:
         """The paper's author names; from its stored title block when it has one, so listing
         every paper's authors reads no paper's full text (a stored index reads texts lazily)."""
-        head = getattr(self._documents.get(doc_id), "title_block", None)
-        if doc_id in self._found or not isinstance(head, str):
-            return authors_of(self.fields(doc_id))
-        return authors_of([f for f in _title_block(head, 0, len(head)) if f is not None and f.text])
+        names = self._authors.get(doc_id)
+        if names is None:
+            head = getattr(self._documents.get(doc_id), "title_block", None)
+            if doc_id in self._found or not isinstance(head, str):
+                names = authors_of(self.fields(doc_id))
+            else:
+                fields = [f for f in _title_block(head, 0, len(head)) if f is not None and f.text]
+                names = authors_of(fields)
+            self._authors[doc_id] = names
+        return names
 
 
 def title_block(text: str, sections: Sequence[Sequence[object]]) -> str:
