@@ -15,11 +15,13 @@ from .base import Embedder
 from .cache import CachedEmbedder
 from .fake import HashEmbedder
 from .local import SentenceTransformerEmbedder, default_model_path
+from .serving import LocalEmbedder
 
 __all__ = [
     "CachedEmbedder",
     "Embedder",
     "HashEmbedder",
+    "LocalEmbedder",
     "SentenceTransformerEmbedder",
     "default_model_path",
     "make_embedder",
@@ -33,7 +35,9 @@ def make_embedder(
 
     ``engine`` overrides ``embedding.engine``: ingest embeds where the settings say (``ray``
     spreads the work over a cluster), while answering a question always embeds locally.
-    Nothing is loaded until the first ``embed``.
+    Locally, questions are encoded by the model's ONNX export when the cache holds one (no
+    torch import) and bulk batches by torch (:class:`LocalEmbedder`). Nothing is loaded until
+    the first ``embed``.
     """
     inner: Embedder
     if (engine or settings.embedding.engine) == "ray":
@@ -41,5 +45,5 @@ def make_embedder(
 
         inner = RayEmbedder(settings.embedding)
     else:
-        inner = SentenceTransformerEmbedder(settings.embedding)
+        inner = LocalEmbedder(settings.embedding, settings.paths.cache_dir)
     return CachedEmbedder(inner, settings.paths.cache_dir)
