@@ -45,5 +45,6 @@ def make_embedder(
 
         inner = RayEmbedder(settings.embedding)
     else:
-        inner = LocalEmbedder(settings.embedding, settings.paths.cache_dir)
+        torch = SentenceTransformerEmbedder(settings.embedding)
+        inner = LocalEmbedder(settings.embedding, settings.paths.cache_dir, torch)
     return CachedEmbedder(inner, settings.paths.cache_dir)

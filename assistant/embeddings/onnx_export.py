@@ -82,7 +82,7 @@ def export(model: Any, model_path: Path, cache_dir: Path, name: str) -> Path:
         tokenizer.save(str(tmp / "tokenizer.json"))
         meta = {
             "model": name,
-            "dimension": int(model.get_sentence_embedding_dimension() or 384),
+            "dimension": _dimension(model),
             "max_seq_length": int(model.max_seq_length),
             "format": EXPORT_FORMAT,
             "fingerprint": fingerprint,
@@ -99,6 +99,11 @@ def export(model: Any, model_path: Path, cache_dir: Path, name: str) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
     _write_pointer(_pointer_file(model_path, cache_dir), fingerprint)
     return final
+
+
+def _dimension(model: Any) -> int:
+    get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return int(get() or 384)
 
 
 def _trace(model: Any, target: Path) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..settings import EmbeddingSettings
+from .base import Embedder
 from .local import SentenceTransformerEmbedder
 from .onnx import OnnxEmbedder
 
@@ -41,12 +42,16 @@ class LocalEmbedder:
         self,
         settings: EmbeddingSettings,
         cache_dir: Path,
-        torch_embedder: SentenceTransformerEmbedder | None = None,
+        torch_embedder: Embedder | None = None,
     ) -> None:
         self.settings = settings
         self.name = settings.model_name
         self.cache_dir = cache_dir
         self.torch = torch_embedder or SentenceTransformerEmbedder(settings)
+        # only the sentence-transformers model is exported (a test's fake is served as is)
+        self._exportable = settings.onnx_queries and isinstance(
+            self.torch, SentenceTransformerEmbedder
+        )
         self.onnx: OnnxEmbedder | None = None
         self.notice = ""  # why ONNX is off, when it failed
         self._looked = False  # searched the cache once (exporting is tried separately)
@@ -64,7 +69,8 @@ class LocalEmbedder:
     @property
     def calls(self) -> int:
         """Texts actually encoded, on either path (ingest reports count them)."""
-        return self.torch.calls + (self.onnx.calls if self.onnx else 0)
+        torch_calls = int(getattr(self.torch, "calls", 0))
+        return torch_calls + (self.onnx.calls if self.onnx else 0)
 
     def count_wordpieces(self, text: str) -> int:
         onnx = self.query_encoder(export=False)
@@ -81,7 +87,7 @@ class LocalEmbedder:
 
     def query_encoder(self, export: bool) -> OnnxEmbedder | None:
         """The ONNX encoder, found in the cache (or exported when ``export``); None: torch."""
-        if self.onnx is not None or self.notice or not self.settings.onnx_queries:
+        if self.onnx is not None or self.notice or not self._exportable:
             return self.onnx
         if self._looked and (self._exported or not export):
             return None
@@ -100,6 +106,7 @@ class LocalEmbedder:
     def _open(self, export: bool) -> OnnxEmbedder | None:
         from . import onnx_export
 
+        assert isinstance(self.torch, SentenceTransformerEmbedder)
         model_path = self.torch.model_path
         folder = None if self._looked else onnx_export.find_export(model_path, self.cache_dir)
         self._looked = True
