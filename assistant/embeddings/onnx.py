@@ -31,12 +31,12 @@ class OnnxEmbedder:
         self.threads = threads
         self._session: Any = None
         self._encoder: Any = None  # truncates and pads
-        self._counter: Any = None  # neither: counts every word piece
+        self._counter: Any = None  # neither: counts every word piece (loaded on first count)
         self._lock = threading.Lock()
         self.calls = 0
 
     def load(self) -> None:
-        """Open the session and tokenizers now (raises when onnxruntime cannot)."""
+        """Open the session and the encoding tokenizer now (raises when onnxruntime cannot)."""
         if self._session is not None:
             return
         with self._lock:
@@ -49,9 +49,6 @@ class OnnxEmbedder:
             options.intra_op_num_threads = self.threads
             options.inter_op_num_threads = 1
             options.log_severity_level = 3  # errors only: the CLI prints the answer, nothing else
-            counter = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
-            counter.no_truncation()
-            counter.no_padding()
             encoder = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
             encoder.enable_truncation(self.max_seq_length)
             pad = encoder.padding or {}
@@ -61,11 +58,17 @@ class OnnxEmbedder:
             session = ort.InferenceSession(
                 str(self.folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
             )
-            self._counter, self._encoder, self._session = counter, encoder, session
+            self._encoder, self._session = encoder, session
 
     def count_wordpieces(self, text: str) -> int:
         """Word pieces the encoder sees, including [CLS] and [SEP] (no truncation)."""
-        self.load()
+        if self._counter is None:
+            from tokenizers import Tokenizer
+
+            counter = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+            counter.no_truncation()
+            counter.no_padding()
+            self._counter = counter
         return len(self._counter.encode(text).ids)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
