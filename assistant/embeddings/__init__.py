@@ -25,6 +25,7 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "default_model_path",
     "make_embedder",
+    "prepare_query_encoder",
 ]
 
 
@@ -48,3 +49,14 @@ def make_embedder(
         torch = SentenceTransformerEmbedder(settings.embedding)
         inner = LocalEmbedder(settings.embedding, settings.paths.cache_dir, torch)
     return CachedEmbedder(inner, settings.paths.cache_dir)
+
+
+def prepare_query_encoder(settings: Settings) -> None:
+    """Make sure the ONNX question encoder is in the cache (``assistant ingest`` calls this,
+    so the next ``ask`` starts without torch even when the ingest embedded nothing).
+
+    A few ``stat`` calls when it is there; otherwise one export with torch. A failure is
+    logged, never raised: questions are then encoded with torch.
+    """
+    torch = SentenceTransformerEmbedder(settings.embedding)
+    LocalEmbedder(settings.embedding, settings.paths.cache_dir, torch).query_encoder(export=True)

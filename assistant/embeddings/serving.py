@@ -45,9 +45,9 @@ class LocalEmbedder:
         torch_embedder: Embedder | None = None,
     ) -> None:
         self.settings = settings
-        self.name = settings.model_name
         self.cache_dir = cache_dir
         self.torch = torch_embedder or SentenceTransformerEmbedder(settings)
+        self.name = self.torch.name  # the manifest's model name, whichever path encodes
         # only the sentence-transformers model is exported (a test's fake is served as is)
         self._exportable = settings.onnx_queries and isinstance(
             self.torch, SentenceTransformerEmbedder
