@@ -3,11 +3,11 @@
 A fresh ``assistant ask`` used to spend 3.4 s importing torch and loading the model to encode
 one question. Here small batches (a question, the sentences the answerer scores) go to the
 model's ONNX export (``onnx_export``) on onnxruntime, which never imports torch; ingest's
-batches go to sentence-transformers, and the first time this process loads torch the export
-is made if the cache lacks it, so ``assistant ingest`` leaves it ready for the next ``ask``.
+batches go to sentence-transformers. ``assistant ingest`` makes the export when the cache
+lacks it (``prepare_query_encoder``), after the ingest, so its timings stay the pipeline's.
 
-When there is no export yet (a cache filled by an older version, a warm re-ingest that
-embedded nothing, a cleared cache), the first question loads torch once, exports, and serves
+When there is no export yet (a cache filled by an older version, an index built through the
+library or the UI, a cleared cache), the first question loads torch once, exports, and serves
 from the export. If exporting or onnxruntime fails for any reason, torch serves the questions
 and one warning says why: never an error for the user. Both paths give the same vectors
 (cosine ≥ 1 - 1e-4, tests/integration/test_onnx_encoder.py) and the same word-piece counts.
@@ -81,9 +81,7 @@ class LocalEmbedder:
             onnx = self.query_encoder(export=True)
             if onnx is not None:
                 return onnx.embed(texts)
-        vectors = self.torch.embed(texts)
-        self.query_encoder(export=True)  # torch is loaded now: make the export if it is missing
-        return vectors
+        return self.torch.embed(texts)
 
     def query_encoder(self, export: bool) -> OnnxEmbedder | None:
         """The ONNX encoder, found in the cache (or exported when ``export``); None: torch."""
