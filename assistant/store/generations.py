@@ -46,6 +46,7 @@ from .records import (
     PaperEntry,
     VectorStore,
 )
+from .sentences import load_table, save_table
 
 if TYPE_CHECKING:
     from ..settings import Settings, StoreSettings
@@ -132,6 +133,7 @@ def save_snapshot(snapshot: IndexSnapshot, index_dir: Path, keep: int = 3) -> Pa
                 f.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
             fsync(f)
         _save_vectors(snapshot.store, tmp)
+        save_table(snapshot.sentences, tmp)
         if snapshot.lexical is not None:
             save_lexical(snapshot.lexical, tmp / LEXICAL_DIR)
         publish(tmp)
@@ -242,6 +244,7 @@ def _load_generation(gen: Path, index_dir: Path, settings: StoreSettings | None)
         with open(gen / "chunks.jsonl", encoding="utf-8") as f:
             chunks = [ChunkRecord(**json.loads(line)) for line in f if line.strip()]
         store = _open_store(manifest, gen, index_dir, chunks, settings)
+        sentences = load_table(gen, manifest, getattr(store, "dimension", None))
     except ValidationError as e:
         err = e.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "manifest"
@@ -263,7 +266,7 @@ def _load_generation(gen: Path, index_dir: Path, settings: StoreSettings | None)
         raise IndexIncompatibleError(
             f"index at {gen} holds {store.size} vectors for {len(chunks)} chunks: {_REBUILD}"
         )
-    return IndexSnapshot(manifest, documents, chunks, store, gen)
+    return IndexSnapshot(manifest, documents, chunks, store, gen, sentences=sentences)
 
 
 def make_vector_store(

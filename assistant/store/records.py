@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from .sentences import SentenceTable
 
 # 2: papers are records with a source (corpus | path | upload) and a path-derived id
 FORMAT_VERSION = 2
@@ -119,6 +122,7 @@ class Manifest(_Model):
     index_type: str
     store: dict[str, Any] = Field(default_factory=lambda: {"backend": "faiss"})
     built_at: str
+    sentence_count: int | None = Field(None, ge=0)  # rows of the sentence table, if it has one
 
     @property
     def backend(self) -> str:
@@ -145,6 +149,7 @@ class IndexSnapshot:
     path: Path | None = None
     lexical: LexicalIndex | None = None
     notice: str | None = None  # set when the live generation was unreadable and an older one loaded
+    sentences: SentenceTable | None = None  # sentence vectors made at ingest (see sentences.py)
 
     @property
     def indexed_documents(self) -> list[DocRecord]:
