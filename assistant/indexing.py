@@ -180,13 +180,14 @@ class Ingestor:
             and (old.manifest.backend == self.settings.store.backend)
         )
         # an index made before sentence vectors existed gets them on its next ingest
-        has_table = old is not None and (old.sentences is not None or not old.chunks)
-        if not (fresh or report.removed) and compatible and same_store and has_table:
+        unchanged = not (fresh or report.removed) and compatible and same_store
+        if unchanged and old is not None and (old.sentences is not None or not old.chunks):
             if old.notice:  # recovered from an older generation: make it the live one again
                 make_live(old, self.settings.paths.index_dir)
             report.documents = len(old.indexed_documents)
             report.chunks = len(old.chunks)
             report.tokens = sum(c.tokens for c in old.chunks)
+            report.sentences = old.sentences.size if old.sentences is not None else 0
             report.index_path = str(old.path)
             report.seconds = round(time.perf_counter() - started, 3)
             return old, report
