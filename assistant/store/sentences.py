@@ -109,8 +109,9 @@ class SentenceTable:
                 f"{SPANS_FILE} holds {spans.shape} rows, the manifest says {count} sentences"
             )
         if vectors.ndim != 2 or vectors.shape[1] != dimension or vectors.dtype != np.float32:
+            held = f"{vectors.shape[-1]}-d {vectors.dtype}" if vectors.ndim == 2 else vectors.shape
             raise ValueError(
-                f"{VECTORS_FILE} is {vectors.dtype} {vectors.shape}, not {dimension}-d"
+                f"{VECTORS_FILE} holds {held} vectors, the index {dimension}-d float32"
             )
         if len(offsets) != len(doc_ids) + 1 or (len(offsets) and offsets[-1] != count):
             raise ValueError(f"{DOCS_FILE} offsets do not cover the {count} sentences")

@@ -86,7 +86,7 @@ def test_save_and_load_round_trip_memory_mapped(tmp_path: Path) -> None:
     np.testing.assert_array_equal(loaded.vectors, table.vectors)
     with pytest.raises(ValueError, match="manifest says"):
         SentenceTable.load(tmp_path, table.size + 1, 64)
-    with pytest.raises(ValueError, match="not 32-d"):
+    with pytest.raises(ValueError, match="holds 64-d float32 vectors, the index 32-d"):
         SentenceTable.load(tmp_path, table.size, 32)
 
 
