@@ -17,7 +17,7 @@ from __future__ import annotations
 import statistics
 import time
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -62,6 +62,7 @@ from .store import (
 )
 from .store.generations import live_generation, load_records, make_live, writer_lock
 from .store.records import FORMAT_VERSION, PaperSource
+from .store.sentences import SentenceTable
 
 __all__ = [
     "IndexStatus",
@@ -90,6 +91,8 @@ class IngestReport:
     chunks: int = 0
     tokens: int = 0
     embedded: int = 0  # chunk texts sent to the encoder (cache misses)
+    sentences: int = 0  # sentence spans stored for the answerer (see store.sentences)
+    embedded_sentences: int = 0  # sentence texts sent to the encoder (cache misses)
     seconds: float = 0.0
     index_path: str = ""
 
@@ -177,12 +180,15 @@ class Ingestor:
             and (old.manifest.backend == self.settings.store.backend)
             and old.manifest.format_version == FORMAT_VERSION  # an older format is rewritten
         )
-        if not (fresh or report.removed) and compatible and same_store and old is not None:
+        # an index made before sentence vectors existed gets them on its next ingest
+        unchanged = not (fresh or report.removed) and compatible and same_store
+        if unchanged and old is not None and (old.sentences is not None or not old.chunks):
             if old.notice:  # recovered from an older generation: make it the live one again
                 make_live(old, self.settings.paths.index_dir)
             report.documents = len(old.indexed_documents)
             report.chunks = len(old.chunks)
             report.tokens = sum(c.tokens for c in old.chunks)
+            report.sentences = old.sentences.size if old.sentences is not None else 0
             report.index_path = str(old.path)
             report.seconds = round(time.perf_counter() - started, 3)
             return old, report
@@ -390,6 +396,9 @@ class Ingestor:
             tally[1] += c.tokens
         for d in docs.values():
             d.chunk_count, d.tokens = per_doc.get(d.doc_id, (0, 0))
+        before = _encoded(self.embedder)
+        sentences = self._sentences(old, docs, chunks, {c.doc_id for c in kept})
+        report.embedded_sentences = _encoded(self.embedder) - before
         self.progress("indexing", 0, 1)
         lexical = BM25Index([embed_text(c.section, c.text) for c in chunks])
         self.progress("indexing", 1, 1)
@@ -403,11 +412,12 @@ class Ingestor:
             chunk_count=len(chunks),
             index_kind=store.kind,
             store_info=store.describe(self.settings.paths.index_dir),
-        )
+        ).model_copy(update={"sentence_count": sentences.size})
         report.documents = sum(1 for d in docs.values() if d.alias_of is None)
         report.chunks = len(chunks)
         report.tokens = sum(c.tokens for c in chunks)
-        return IndexSnapshot(manifest, docs, chunks, store, lexical=lexical)
+        report.sentences = sentences.size
+        return IndexSnapshot(manifest, docs, chunks, store, lexical=lexical, sentences=sentences)
 
     def _chunk(self, doc: DocRecord) -> list[ChunkRecord]:
         from .corpus.cleaning import CleanDocument, Section
@@ -425,15 +435,39 @@ class Ingestor:
     def _embed(self, chunks: list[ChunkRecord], report: IngestReport) -> np.ndarray:
         texts = [embed_text(c.section, c.text) for c in chunks]
         before = _encoded(self.embedder)
+        vectors = self._encode(texts, "embedding")
+        report.embedded = _encoded(self.embedder) - before
+        return vectors
+
+    def _sentences(
+        self,
+        old: IndexSnapshot,
+        docs: dict[str, DocRecord],
+        chunks: list[ChunkRecord],
+        kept: set[str],
+    ) -> SentenceTable:
+        """Vectors of every sentence the answerer scores: kept papers keep their rows, the
+        others' sentences go through the (cached) embedder, shortest first (less padding)."""
+
+        def embed(texts: Sequence[str]) -> np.ndarray:
+            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+            out = np.empty((len(texts), self.embedder.dimension), np.float32)
+            out[order] = self._encode([texts[i] for i in order], "sentences")
+            return out
+
+        return SentenceTable.build(
+            docs, chunks, embed, self.embedder.dimension, old.sentences, kept
+        )
+
+    def _encode(self, texts: list[str], stage: str) -> np.ndarray:
         out: list[np.ndarray] = []
         batch = max(1, self.settings.embedding.batch_size * 4)
         if self.settings.embedding.engine == "ray":
             batch = max(1, len(texts))  # one Ray Data job spreads all texts over the workers
         for i in range(0, len(texts), batch):
-            self.progress("embedding", i, len(texts))
+            self.progress(stage, i, len(texts))
             out.append(self.embedder.embed(texts[i : i + batch]))
-        self.progress("embedding", len(texts), len(texts))
-        report.embedded = _encoded(self.embedder) - before
+        self.progress(stage, len(texts), len(texts))
         if not out:
             return np.zeros((0, self.embedder.dimension), np.float32)
         return np.vstack(out)

@@ -27,7 +27,7 @@ _WWW = re.compile(r"(?i)\b(www)\.")
 _LIST_ITEM = re.compile(r"^(\s{0,3}(?:[-*+]|\d{1,3}[.)]) )")  # answer lists stay lists
 _MARKER = re.compile(r"&#91;(\d{1,3})&#93;")
 # Ingest stages reported by Assistant.add_documents, with the share of the bar each one fills.
-_STAGE_SPAN = {"reading": (0.0, 0.3), "embedding": (0.3, 1.0)}
+_STAGE_SPAN = {"reading": (0.0, 0.3), "embedding": (0.3, 0.7), "sentences": (0.7, 1.0)}
 
 
 @dataclass

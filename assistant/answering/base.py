@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
+
+import numpy as np
 
 from ..corpus.cleaning import OffsetMap
 from ..corpus.front_matter import Field, FrontMatterCache
@@ -57,6 +59,16 @@ class AnswerContext:
             if chunk.start <= pos < chunk.end:
                 return chunk
         return self.snapshot.chunks[int(positions[i])] if 0 <= i < len(positions) else None
+
+    def sentence_vectors(
+        self, spans: Sequence[tuple[str, int, int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Vectors stored at ingest for the ``(doc_id, start, end)`` sentence spans, and which
+        ones were found (all False for an index built before the table existed)."""
+        table = self.snapshot.sentences
+        if table is None:
+            return np.zeros((len(spans), 0), np.float32), np.zeros(len(spans), bool)
+        return table.lookup(spans)
 
     def passage_for(self, chunk: ChunkRecord) -> Passage:
         doc = self.snapshot.documents.get(chunk.doc_id)

@@ -88,7 +88,7 @@ class ExtractiveAnswerer:
         candidates = self._candidates(body, ctx)
         if not candidates:
             return abstention(question, passages, self.name)
-        self._score(info, candidates)
+        self._score(info, candidates, ctx)
         best = max(candidates, key=lambda c: c.score)
         # confidence is on abstain_threshold's scale (the eval sweeps the threshold with it)
         confidence = best.score
@@ -223,9 +223,9 @@ class ExtractiveAnswerer:
                 out.append(_Candidate(rank, p, a, b, sentence))
         return out
 
-    def _score(self, info: QuestionInfo, candidates: list[_Candidate]) -> None:
-        vectors = self.embedder.embed([info.text] + [c.text for c in candidates])
-        cosines = vectors[1:] @ vectors[0]
+    def _score(self, info: QuestionInfo, candidates: list[_Candidate], ctx: AnswerContext) -> None:
+        vectors, question = self._vectors(info, candidates, ctx)
+        cosines = vectors @ question
         expansions = self.lexicon.word_expansions
         sentence_terms = [set(terms(c.text, expansions)) for c in candidates]
         q_terms = set(info.terms)
@@ -233,7 +233,7 @@ class ExtractiveAnswerer:
         n = len(candidates)
         idf = {t: math.log(1 + (n + 1) / (df[t] + 0.5)) for t in q_terms}
         total = sum(idf.values()) or 1.0
-        for c, vec, cos, st in zip(candidates, vectors[1:], cosines, sentence_terms, strict=True):
+        for c, vec, cos, st in zip(candidates, vectors, cosines, sentence_terms, strict=True):
             c.vector = vec
             c.cosine = float(cos)
             c.coverage = sum(idf[t] for t in q_terms if t in st) / total
@@ -243,6 +243,22 @@ class ExtractiveAnswerer:
             elif info.wants_number and re.search(r"\d", c.text):
                 bonus = 0.08
             c.score = 0.65 * c.cosine + 0.35 * c.coverage + bonus + 0.03 / (1 + c.rank)
+
+    def _vectors(
+        self, info: QuestionInfo, candidates: list[_Candidate], ctx: AnswerContext
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates' vectors and the question's: stored at ingest where the index has
+        them, the rest (and the question) embedded now, in one call."""
+        keys = [(c.passage.doc_id, c.start, c.end) for c in candidates]
+        stored, found = ctx.sentence_vectors(keys)
+        missing = [i for i, ok in enumerate(found) if not ok]
+        fresh = self.embedder.embed([info.text] + [candidates[i].text for i in missing])
+        if not missing:
+            return stored, fresh[0]
+        if not found.any():
+            return fresh[1:], fresh[0]
+        stored[missing] = fresh[1:]
+        return stored, fresh[0]
 
     def _select(self, info: QuestionInfo, candidates: list[_Candidate]) -> list[_Candidate]:
         limit = self.settings.max_list_sentences if info.wants_list else self.settings.max_sentences

@@ -53,8 +53,14 @@ def _ingestion(r: dict[str, Any] | None) -> str:
         ["warm (cache filled, --rebuild)", r["warm_s"], r["warm_chunks_per_s"], r["ratio_warm"]],
         ["raw SentenceTransformer.encode", r["raw_encode_s"], r["raw_chunks_per_s"], 1.0],
     ]
+    sentences = (
+        f" and {r['sentence_texts']:,} distinct sentence texts ({r['sentences']:,} spans; raw "
+        f"encode of the chunk texts alone {r['raw_chunks_s']} s)"
+        if "sentence_texts" in r
+        else ""
+    )
     return (
-        f"## Ingestion: {r['chunks']} chunks of {r['documents']} papers "
+        f"## Ingestion: {r['chunks']} chunks of {r['documents']} papers{sentences} "
         f"(median of {r['repeats']})\n\n"
         + _table(["run", "seconds", "chunks/s", "pipeline / raw"], rows)
         + f"\n\nCold run outside the model: {r['cold_overhead_s']} s. Paid once per process "

@@ -18,6 +18,7 @@ from ..embeddings import CachedEmbedder, Embedder
 from ..retrieval import BM25Index
 from ..settings import Settings, StoreSettings
 from ..store import FaissVectorStore, IndexSnapshot, Manifest, make_manifest, save_snapshot
+from ..store.sentences import DOCS_FILE, SPANS_FILE, VECTORS_FILE
 from ._measure import latencies, peak_rss_mb, percentiles, rss_mb, timed
 from .ingestion import make_model
 from .latency import query_latencies
@@ -54,12 +55,14 @@ def bench_scale(
     out["incremental"] = _incremental(store, corpus.vectors[:_ADDED], settings.store)
     corpus.vectors = np.zeros((0, corpus.vectors.shape[1]), np.float32)  # free before BM25
     lexical, out["bm25"] = _bm25([c.text for c in corpus.chunks])
+    manifest = _manifest(model, settings, corpus.documents, n, store.kind)
     snapshot = IndexSnapshot(
-        _manifest(model, settings, corpus.documents, n, store.kind),
+        manifest.model_copy(update={"sentence_count": corpus.sentences.size}),
         corpus.documents,
         corpus.chunks,
         store,
         lexical=lexical,
+        sentences=corpus.sentences,
     )
     index_dir = root / f"scale-{n}" / "index"
     out["persist"] = _persist(snapshot, index_dir)
@@ -241,6 +244,12 @@ def _persist(snapshot: IndexSnapshot, index_dir: Path) -> dict[str, Any]:
         "vectors_mb": round(sizes.get("vectors.faiss", 0) / 2**20, 1),
         "metadata_mb": round(sum(v for k, v in sizes.items() if k.startswith(_TABLES)) / 2**20, 1),
         "bm25_mb": round(bm25 / 2**20, 1),
+        "sentences_mb": round(
+            (sizes.get(VECTORS_FILE, 0) + sizes.get(SPANS_FILE, 0) + sizes.get(DOCS_FILE, 0))
+            / 2**20,
+            1,
+        ),
+        "sentences": snapshot.sentences.size if snapshot.sentences is not None else 0,
     }
 
 

@@ -5,6 +5,10 @@ matching weighted mix of the real sentence vectors plus a little noise, normalis
 few hundred distinct sentences go through the model, so 1M chunks take seconds, yet dense
 search sees the clustered, topic-shaped data a real corpus gives (a uniform random cloud
 would make approximate search look easier than it is) and BM25 sees real words.
+
+The sentences of a passage are separated by a blank line, so the answerer's splitter finds
+exactly them (joined by a space, one without a full stop would merge with the next), and the
+sentence table that ingest would store is the real sentence vectors, laid out by arithmetic.
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ from ..indexing import corpus_files
 from ..sentences import sentence_spans
 from ..settings import Settings
 from ..store import ChunkRecord, DocRecord
+from ..store.sentences import SentenceTable
 
 _MIN_SENTENCE = 25  # characters: drops headings and fragments
 _PER_DOC = 100  # chunks per synthetic paper
 _NOISE = 0.01  # per-dimension noise, about 0.2 in norm at 384-d
 _BLOCK = 100_000  # rows mixed at a time: bounds the temporary arrays
+_JOIN = "\n\n"  # between the sentences of a passage: each is a paragraph to the splitter
 
 
 @dataclass
@@ -43,6 +49,7 @@ class SyntheticCorpus:
     chunks: list[ChunkRecord]
     documents: dict[str, DocRecord]
     vectors: np.ndarray
+    sentences: SentenceTable
 
 
 def base_text(settings: Settings, embedder: Embedder) -> BaseText:
@@ -78,11 +85,28 @@ def synthetic_corpus(n: int, base: BaseText, seed: int = 0) -> SyntheticCorpus:
         np.arange(4)[None, :] < counts[:, None]
     )
     texts = [
-        " ".join([base.sentences[j] for j in row[:c]])
+        _JOIN.join([base.sentences[j] for j in row[:c]])
         for row, c in zip(picks.tolist(), counts.tolist(), strict=True)
     ]
     chunks, documents = _papers(texts)
-    return SyntheticCorpus(chunks, documents, _mix(base.vectors, picks, weights, rng))
+    table = _sentence_table(base, chunks, picks, counts)
+    return SyntheticCorpus(chunks, documents, _mix(base.vectors, picks, weights, rng), table)
+
+
+def _sentence_table(
+    base: BaseText, chunks: list[ChunkRecord], picks: np.ndarray, counts: np.ndarray
+) -> SentenceTable:
+    """Row ``(start, end, pick)`` for each sentence of each chunk, in chunk order (which is
+    paper order, then offset order); the vectors are the base sentences' own."""
+    lengths = np.asarray([len(t) for t in base.sentences], dtype=np.int64)[picks]
+    present = np.arange(picks.shape[1])[None, :] < counts[:, None]
+    before = np.cumsum(lengths + len(_JOIN), axis=1) - (lengths + len(_JOIN))
+    starts = np.asarray([c.start for c in chunks], dtype=np.int64)[:, None] + before
+    spans = np.stack([starts, starts + lengths, picks.astype(np.int64)], axis=2)[present]
+    per_doc = np.add.reduceat(counts.astype(np.int64), np.arange(0, len(chunks), _PER_DOC))
+    doc_ids = list(dict.fromkeys(c.doc_id for c in chunks[::_PER_DOC]))
+    offsets = np.concatenate([[0], np.cumsum(per_doc)]).astype(np.int64)
+    return SentenceTable(doc_ids, offsets, spans, base.vectors.astype(np.float32, copy=False))
 
 
 def _papers(texts: list[str]) -> tuple[list[ChunkRecord], dict[str, DocRecord]]:

@@ -317,8 +317,25 @@ def focus_terms(
     return tuple(dict.fromkeys(specific if len(specific) >= 2 else content))
 
 
+# The question's analysis, kept for the next call: ``Assistant.ask`` analyses the question to
+# route it and the answerer again to answer it (QuestionInfo is frozen, so sharing is safe).
+_RECENT: dict[tuple[str, int], tuple[Lexicon, QuestionInfo]] = {}
+_RECENT_MAX = 256
+
+
 def analyse(question: str, lexicon: Lexicon | None = None) -> QuestionInfo:
     lexicon = lexicon or EMPTY
+    hit = _RECENT.get((question, id(lexicon)))
+    if hit is not None and hit[0] is lexicon:
+        return hit[1]
+    info = _analyse(question, lexicon)
+    if len(_RECENT) >= _RECENT_MAX:
+        _RECENT.clear()
+    _RECENT[(question, id(lexicon))] = (lexicon, info)
+    return info
+
+
+def _analyse(question: str, lexicon: Lexicon) -> QuestionInfo:
     expansions = lexicon.word_expansions
     count = next(
         (

@@ -122,8 +122,8 @@ class BM25Index:
         )
         if not tokens or not tokens[0]:
             return []
-        with self._lock:
-            docs, scores = self.model.retrieve([tokens[0]], k=k, show_progress=False, n_threads=1)
+        with self._lock:  # n_threads=0: in this thread (1 starts a thread pool per query, 2 ms)
+            docs, scores = self.model.retrieve([tokens[0]], k=k, show_progress=False, n_threads=0)
         return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
 

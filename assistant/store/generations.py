@@ -49,6 +49,7 @@ from .records import (
     PaperEntry,
     VectorStore,
 )
+from .sentences import load_table, save_table
 
 if TYPE_CHECKING:
     from ..settings import Settings, StoreSettings
@@ -133,6 +134,7 @@ def save_snapshot(snapshot: IndexSnapshot, index_dir: Path, keep: int = 3) -> Pa
         write_json(tmp / "manifest.json", manifest.model_dump(mode="json"))  # the format written
         write_tables(snapshot.documents, snapshot.chunks, tmp)
         _save_vectors(snapshot.store, tmp)
+        save_table(snapshot.sentences, tmp)
         if snapshot.lexical is not None:
             save_lexical(snapshot.lexical, tmp / LEXICAL_DIR)
         publish(tmp)
@@ -243,6 +245,7 @@ def _load_generation(gen: Path, index_dir: Path, settings: StoreSettings | None)
         manifest = Manifest.model_validate(raw)
         documents, chunks = read_tables(gen) if version == FORMAT_VERSION else _read_json(gen)
         store = _open_store(manifest, gen, index_dir, chunks, settings)
+        sentences = load_table(gen, manifest, getattr(store, "dimension", None))
     except ValidationError as e:
         err = e.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "manifest"
@@ -264,7 +267,7 @@ def _load_generation(gen: Path, index_dir: Path, settings: StoreSettings | None)
         raise IndexIncompatibleError(
             f"index at {gen} holds {store.size} vectors for {len(chunks)} chunks: {_REBUILD}"
         )
-    return IndexSnapshot(manifest, documents, chunks, store, gen)
+    return IndexSnapshot(manifest, documents, chunks, store, gen, sentences=sentences)
 
 
 def _read_json(gen: Path) -> tuple[dict[str, DocRecord], list[ChunkRecord]]:

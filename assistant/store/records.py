@@ -9,12 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from .layout import ChunkLayout
+if TYPE_CHECKING:
+    from .sentences import SentenceTable
 
 # 2: papers are records with a source (corpus | path | upload) and a path-derived id
 # 3: chunks and paper texts are tables read on demand (chunk_table); format 2 still loads
@@ -124,6 +126,7 @@ class Manifest(_Model):
     index_type: str
     store: dict[str, Any] = Field(default_factory=lambda: {"backend": "faiss"})
     built_at: str
+    sentence_count: int | None = Field(None, ge=0)  # rows of the sentence table, if it has one
 
     @property
     def backend(self) -> str:
@@ -150,6 +153,7 @@ class IndexSnapshot:
     path: Path | None = None
     lexical: LexicalIndex | None = None
     notice: str | None = None  # set when the live generation was unreadable and an older one loaded
+    sentences: SentenceTable | None = None  # sentence vectors made at ingest (see sentences.py)
 
     @property
     def indexed_documents(self) -> list[DocRecord]:

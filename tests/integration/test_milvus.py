@@ -187,6 +187,17 @@ def test_ingest_deletes_and_replaces_documents_by_id(
     assert sorted(own[own >= 0].tolist()) == [
         i for i, c in enumerate(snap.chunks) if c.doc_id == changed.name
     ]
+    # the answerer's sentence vectors sit in the generation folder beside the Milvus data
+    table = snap.sentences
+    assert table is not None and snap.manifest is not None
+    assert table.size == snap.manifest.sentence_count and gone.name not in table.doc_ids
+    clean = snap.documents[changed.name].clean_text
+    span = clean.index("Milvus holds these")
+    span_end = clean.index(".", span) + 1
+    vectors, found = table.lookup([(changed.name, span, span_end)])
+    assert found.all()
+    fresh_sentence = real_embedder.embed([clean[span:span_end]])
+    np.testing.assert_allclose(vectors[0], fresh_sentence[0], atol=1e-6)
     shutil.move(moved, gone)  # back again: only its chunks are re-sent
     report = ingest(settings=settings, embedder=real_embedder)
     assert report.added == [gone.name]
@@ -211,3 +222,4 @@ def test_switching_faiss_to_milvus_moves_vectors_without_re_embedding(
     snap = load_snapshot(milvus_settings.paths.index_dir, milvus_settings.store)
     assert snap.manifest.backend == "milvus"  # type: ignore[union-attr]
     assert snap.store.size == first.chunks == second.chunks
+    assert snap.sentences is not None and snap.sentences.size == second.sentences > 0

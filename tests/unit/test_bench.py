@@ -8,6 +8,7 @@ come from `make bench` (bench/README.md).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from assistant.indexing import Ingestor
 from assistant.retrieval import BM25Index, Retriever
 from assistant.settings import RetrievalSettings, StoreSettings
 from assistant.store import FaissVectorStore, load_snapshot
+from assistant.store.sentences import SentenceTable
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.unit
@@ -78,6 +80,27 @@ def test_synthetic_passages_point_into_their_papers() -> None:
     assert np.allclose(np.linalg.norm(corpus.vectors, axis=1), 1.0, atol=1e-5)
     again = synthetic_corpus(250, base, seed=3)
     assert [c.text for c in again.chunks] == [c.text for c in corpus.chunks]
+
+
+def test_synthetic_sentence_table_is_what_ingest_would_store() -> None:
+    """The scale bench lays its sentence table out by arithmetic: it must equal the table
+    ingest builds from the chunks (every span the answerer scores, the sentence's vector)."""
+    sentences = [f"Sentence number {i} talks about Chengdu and rail freight" for i in range(12)]
+    sentences += ["Trade grew by 10.9% a year.", "(Section 4) Exports doubled, e.g. in 2019"]
+    vectors = _unit_vectors(len(sentences))
+    corpus = synthetic_corpus(250, BaseText(sentences, vectors, ["Where?"]), seed=5)
+    rows = {t: i for i, t in enumerate(sentences)}
+
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        return vectors[[rows[t] for t in texts]]
+
+    built = SentenceTable.build(corpus.documents, corpus.chunks, embed, vectors.shape[1])
+    table = corpus.sentences
+    assert table.doc_ids == built.doc_ids and table.size == built.size > 250 * 2
+    for doc_id in built.doc_ids:
+        ours, theirs = table.doc_spans(doc_id), built.doc_spans(doc_id)
+        np.testing.assert_array_equal(ours[:, :2], theirs[:, :2])
+        np.testing.assert_array_equal(table.vectors[ours[:, 2]], built.vectors[theirs[:, 2]])
 
 
 def test_percentiles_are_interpolated_in_milliseconds() -> None:

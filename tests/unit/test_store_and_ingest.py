@@ -65,7 +65,16 @@ def test_only_changed_documents_are_re_embedded(tmp_path: Path, corpus_copy: Pat
     snap, report = _ingest(settings, embedder)
     changed = [c for c in snap.chunks if c.doc_id == target.name]
     assert report.updated == [target.name]
-    assert embedder.calls - calls == len(changed) == report.embedded
+    assert len(changed) == report.embedded
+    # sentence vectors: only the changed paper's texts that no kept paper holds are embedded
+    assert snap.sentences is not None
+    texts = {
+        d: {snap.documents[d].clean_text[a:b] for a, b, _ in snap.sentences.doc_spans(d).tolist()}
+        for d in snap.sentences.doc_ids
+    }
+    kept = set().union(*(t for d, t in texts.items() if d != target.name))
+    assert report.embedded_sentences == len(texts[target.name] - kept) > 0
+    assert embedder.calls - calls == report.embedded + report.embedded_sentences
     unchanged = {c.chunk_id for c in first.chunks if c.doc_id != target.name}
     assert unchanged <= {c.chunk_id for c in snap.chunks}
 

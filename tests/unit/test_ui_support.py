@@ -196,8 +196,9 @@ def test_safe_filename_drops_folders_and_leading_dots() -> None:
 def test_progress_maps_stages_onto_one_bar() -> None:
     assert progress_value("reading", 0, 4) == (0.0, "Reading 0/4")
     assert progress_value("reading", 4, 4)[0] == pytest.approx(0.3)
-    assert progress_value("embedding", 1, 2)[0] == pytest.approx(0.65)
-    assert progress_value("embedding", 0, 0)[0] == 1.0
+    assert progress_value("embedding", 1, 2)[0] == pytest.approx(0.5)
+    assert progress_value("sentences", 2, 2)[0] == pytest.approx(1.0)
+    assert progress_value("embedding", 0, 0)[0] == pytest.approx(0.7)  # sentences follow
 
 
 def test_format_built_at() -> None:
