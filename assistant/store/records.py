@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from .layout import ChunkLayout
+
 if TYPE_CHECKING:
     from .sentences import SentenceTable
 

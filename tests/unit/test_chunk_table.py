@@ -183,11 +183,13 @@ def _as_format_2(gen: Path) -> None:
         "tables.json",
         "papers.json",
         "papers.jsonl",
-        *[p.name for p in gen.glob("*.npy")],
+        *[p.name for p in gen.glob("*.npy")],  # the chunk tables and the sentence table
+        "sentence_docs.json",
     ):
         (gen / name).unlink()
     (gen / "chunks.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     manifest = json.loads((gen / "manifest.json").read_text())
+    manifest.pop("sentence_count", None)  # format 2 had no sentence table
     (gen / "manifest.json").write_text(json.dumps({**manifest, "format_version": 2}))
 
 
