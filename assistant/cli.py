@@ -216,6 +216,7 @@ def ingest(
 
     Without PATHS it re-syncs the bundled corpus; papers added by path or upload are never
     removed by it (use `assistant remove`)."""
+    from .embeddings import prepare_query_encoder
     from .indexing import ingest as run_ingest
 
     if engine not in (None, "local", "ray"):
@@ -227,6 +228,7 @@ def ingest(
         report = run_ingest(
             paths or None, settings=settings, progress=progress, rebuild=rebuild, notify=_note
         )
+        prepare_query_encoder(settings)  # once per model: `ask` then never loads torch
     _print_report(report)
     if report.errors and not (report.added or report.updated or report.unchanged):
         raise typer.Exit(1)

@@ -12,14 +12,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .answering.base import AnswerContext, Answerer, abstention
 from .answering.factory import make_answerer
 from .corpus.lexicon import load_lexicon
 from .embeddings import Embedder, make_embedder
 from .errors import IndexIncompatibleError, IndexMissingError, QuestionError
-from .indexing import Ingestor, IngestReport, Progress
 from .papers import (
     IndexInfo,
     IndexStatus,
@@ -39,6 +38,9 @@ from .settings import RetrievalMode, Settings
 from .store import DocRecord, IndexSnapshot, load_snapshot
 from .store.generations import generations, live_generation
 from .types import Answer, Passage
+
+if TYPE_CHECKING:  # indexing imports the ingest stack (datasketch, scipy: 1.7 s): not for asking
+    from .indexing import IngestReport, Progress
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -88,6 +90,8 @@ class Assistant:
         except IndexMissingError:
             if not build:
                 raise
+            from .indexing import Ingestor
+
             snapshot, _ = Ingestor(settings, embedder, progress).run()
         return cls(settings, snapshot, embedder)
 
@@ -188,6 +192,8 @@ class Assistant:
     def _write(
         self, progress: Progress | None, notify: Callable[[str], None] | None, **run: Any
     ) -> IngestReport:
+        from .indexing import Ingestor
+
         with self._ingest_lock:
             ingestor = Ingestor(self.settings, self.embedder, progress, notify)
             snapshot, report = ingestor.run(base=self._state.snapshot, **run)

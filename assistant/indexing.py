@@ -65,7 +65,7 @@ from .store import (
     save_snapshot,
 )
 from .store.generations import live_generation, load_records, make_live, writer_lock
-from .store.records import PaperSource
+from .store.records import FORMAT_VERSION, PaperSource
 
 __all__ = [
     "IndexStatus",
@@ -197,6 +197,7 @@ class Ingestor:
             old is not None
             and old.manifest is not None
             and (old.manifest.backend == self.settings.store.backend)
+            and old.manifest.format_version == FORMAT_VERSION  # an older format is rewritten
         )
         if not (fresh or report.removed) and compatible and same_store and old is not None:
             if old.notice:  # recovered from an older generation: make it the live one again

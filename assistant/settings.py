@@ -97,6 +97,11 @@ class EmbeddingSettings(_Group):
     )
     batch_size: int = Field(64, ge=1, description="Texts per encode call.")
     device: str = Field("cpu", description="torch device for the encoder.")
+    onnx_queries: bool = Field(
+        True,
+        description="Encode questions with an ONNX export of the model (made once into "
+        "paths.cache_dir with torch), so answering never imports torch; ingest keeps torch.",
+    )
     engine: Literal["local", "ray"] = Field(
         "local", description="Where ingest embeds: this process, or Ray Data workers."
     )

@@ -37,12 +37,7 @@ class AnswerContext:
         self.snapshot = snapshot
         # corpus vocabulary lookup: lets an answerer notice a question about unknown things
         self.has_word = has_word or (lambda word: True)
-        self._by_doc: dict[str, list[ChunkRecord]] = {}
-        for chunk in snapshot.chunks:
-            self._by_doc.setdefault(chunk.doc_id, []).append(chunk)
-        for chunks in self._by_doc.values():
-            chunks.sort(key=lambda c: c.start)
-        self._starts = {d: [c.start for c in cs] for d, cs in self._by_doc.items()}
+        self._layout = snapshot.layout  # a paper's chunks by start, without reading them all
         self._offsets: dict[str, OffsetMap] = {}
         self.front = front or FrontMatterCache(snapshot.documents)
 
@@ -55,12 +50,13 @@ class AnswerContext:
 
     def chunk_at(self, doc_id: str, pos: int) -> ChunkRecord | None:
         """The first chunk of ``doc_id`` that covers char ``pos``."""
-        chunks = self._by_doc.get(doc_id, [])
-        i = bisect.bisect_right(self._starts.get(doc_id, []), pos) - 1
-        for chunk in chunks[max(0, i - 2) : i + 1]:
+        positions = self._layout.positions(doc_id)
+        i = bisect.bisect_right(self._layout.starts[positions].tolist(), pos) - 1
+        for p in positions[max(0, i - 2) : i + 1]:
+            chunk = self.snapshot.chunks[int(p)]
             if chunk.start <= pos < chunk.end:
                 return chunk
-        return chunks[i] if 0 <= i < len(chunks) else None
+        return self.snapshot.chunks[int(positions[i])] if 0 <= i < len(positions) else None
 
     def passage_for(self, chunk: ChunkRecord) -> Passage:
         doc = self.snapshot.documents.get(chunk.doc_id)

@@ -26,6 +26,7 @@ from .synthetic import base_text, synthetic_corpus
 T = TypeVar("T")
 _RECALL_AT = 10
 _ADDED = 200  # vectors appended in the incremental-ingest measurement (about one paper)
+_TABLES = ("chunks.", "papers.", "tables.", "documents.")  # paper and chunk metadata files
 
 
 def bench_scale(
@@ -238,9 +239,7 @@ def _persist(snapshot: IndexSnapshot, index_dir: Path) -> dict[str, Any]:
         "save_s": round(t.seconds, 2),
         "disk_mb": round((sum(sizes.values()) + bm25) / 2**20, 1),
         "vectors_mb": round(sizes.get("vectors.faiss", 0) / 2**20, 1),
-        "metadata_mb": round(
-            (sizes.get("chunks.jsonl", 0) + sizes.get("documents.json", 0)) / 2**20, 1
-        ),
+        "metadata_mb": round(sum(v for k, v in sizes.items() if k.startswith(_TABLES)) / 2**20, 1),
         "bm25_mb": round(bm25 / 2**20, 1),
     }
 

@@ -36,6 +36,7 @@ _FUNDING_OPENS = re.compile(
     r"fund(?:ing|ed)?(?: project| item| information)?\s*:|foundation items?\s*:|grants?\s*:)"
 )
 _LABELLED = re.compile(r"(?i)^\s*#*\s*(key ?words?|abstract|acknowledge?ments?|funding)\s*[:.]?\s*")
+_TITLE_BLOCK_PARAGRAPH = 400  # chars: a longer paragraph ends the title block
 _MARKS = re.compile(r"\^\{[^}]*\}|\^[\w*,]+|[¹²³⁴⁵⁶⁷⁸⁹⁰*⊠✉†‡§]|\[\s*⊠\s*\]")
 
 
@@ -100,7 +101,7 @@ def _title_block(text: str, start: int, end: int) -> list[Field | None]:
     paragraphs = _paragraphs(text, start, end)[:6]
     for i, (a, b) in enumerate(paragraphs):
         para = text[a:b]
-        if _LABELLED.match(para) or len(para) > 400:
+        if _LABELLED.match(para) or len(para) > _TITLE_BLOCK_PARAGRAPH:
             break
         if _VENUE.search(para) and i > 0:
             out.append(_field("venue", text, a, b))
@@ -174,6 +175,7 @@ class FrontMatterCache:
     def __init__(self, documents: Mapping[str, _Paper]) -> None:
         self._documents = documents
         self._found: dict[str, list[Field]] = {}
+        self._authors: dict[str, list[str]] = {}
 
     def fields(self, doc_id: str) -> list[Field]:
         found = self._found.get(doc_id)
@@ -182,3 +184,29 @@ class FrontMatterCache:
             found = detect(doc.clean_text, doc.sections) if doc is not None else []
             self._found[doc_id] = found
         return found
+
+    def authors(self, doc_id: str) -> list[str]:
+        """The paper's author names; from its stored title block when it has one, so listing
+        every paper's authors reads no paper's full text (a stored index reads texts lazily)."""
+        names = self._authors.get(doc_id)
+        if names is None:
+            head = getattr(self._documents.get(doc_id), "title_block", None)
+            if doc_id in self._found or not isinstance(head, str):
+                names = authors_of(self.fields(doc_id))
+            else:
+                fields = [f for f in _title_block(head, 0, len(head)) if f is not None and f.text]
+                names = authors_of(fields)
+            self._authors[doc_id] = names
+        return names
+
+
+def title_block(text: str, sections: Sequence[Sequence[object]]) -> str:
+    """The shortest prefix of ``text`` from which ``_title_block`` reads the same fields: up to
+    its sixth paragraph before the first section, or into the first one too long to be part of
+    it (kept long enough to stay too long), so it can be stored apart from the text."""
+    body_start = min((int(str(s[1])) for s in sections), default=len(text))
+    paragraphs = _paragraphs(text, 0, body_start)[:6]
+    for a, b in paragraphs:
+        if b - a > _TITLE_BLOCK_PARAGRAPH:
+            return text[: min(b, a + 4 * _TITLE_BLOCK_PARAGRAPH)]
+    return text[: paragraphs[-1][1]] if paragraphs else ""

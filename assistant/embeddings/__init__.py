@@ -15,14 +15,17 @@ from .base import Embedder
 from .cache import CachedEmbedder
 from .fake import HashEmbedder
 from .local import SentenceTransformerEmbedder, default_model_path
+from .serving import LocalEmbedder
 
 __all__ = [
     "CachedEmbedder",
     "Embedder",
     "HashEmbedder",
+    "LocalEmbedder",
     "SentenceTransformerEmbedder",
     "default_model_path",
     "make_embedder",
+    "prepare_query_encoder",
 ]
 
 
@@ -33,7 +36,9 @@ def make_embedder(
 
     ``engine`` overrides ``embedding.engine``: ingest embeds where the settings say (``ray``
     spreads the work over a cluster), while answering a question always embeds locally.
-    Nothing is loaded until the first ``embed``.
+    Locally, questions are encoded by the model's ONNX export when the cache holds one (no
+    torch import) and bulk batches by torch (:class:`LocalEmbedder`). Nothing is loaded until
+    the first ``embed``.
     """
     inner: Embedder
     if (engine or settings.embedding.engine) == "ray":
@@ -41,5 +46,17 @@ def make_embedder(
 
         inner = RayEmbedder(settings.embedding)
     else:
-        inner = SentenceTransformerEmbedder(settings.embedding)
+        torch = SentenceTransformerEmbedder(settings.embedding)
+        inner = LocalEmbedder(settings.embedding, settings.paths.cache_dir, torch)
     return CachedEmbedder(inner, settings.paths.cache_dir)
+
+
+def prepare_query_encoder(settings: Settings) -> None:
+    """Make sure the ONNX question encoder is in the cache (``assistant ingest`` calls this,
+    so the next ``ask`` starts without torch even when the ingest embedded nothing).
+
+    A few ``stat`` calls when it is there; otherwise one export with torch. A failure is
+    logged, never raised: questions are then encoded with torch.
+    """
+    torch = SentenceTransformerEmbedder(settings.embedding)
+    LocalEmbedder(settings.embedding, settings.paths.cache_dir, torch).query_encoder(export=True)

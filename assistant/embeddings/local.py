@@ -34,7 +34,7 @@ class SentenceTransformerEmbedder:
     def __init__(self, settings: EmbeddingSettings | None = None) -> None:
         self.settings = settings or EmbeddingSettings()
         self.name = self.settings.model_name
-        self._model_path = self.settings.model_path or default_model_path()
+        self.model_path = self.settings.model_path or default_model_path()
         self._model = None
         self._tokenizer = None
         self._lock = threading.Lock()
@@ -53,7 +53,7 @@ class SentenceTransformerEmbedder:
 
                     with _no_progress_bars():  # a CLI answer prints the answer, nothing else
                         model = SentenceTransformer(
-                            str(self._model_path), device=self.settings.device
+                            str(self.model_path), device=self.settings.device
                         )
                     dim = getattr(model, "get_embedding_dimension", None) or (
                         model.get_sentence_embedding_dimension

@@ -19,7 +19,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from ..chunking import embed_text
-from ..corpus.front_matter import Field, FrontMatterCache, authors_of
+from ..corpus.front_matter import Field, FrontMatterCache
 from ..corpus.lexicon import EMPTY, Lexicon
 from ..embeddings import Embedder
 from ..settings import RetrievalMode, RetrievalSettings
@@ -142,7 +142,7 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self.bm25 = BM25Index.for_snapshot(snapshot)
-        self._doc_of = np.array([c.doc_id for c in snapshot.chunks], dtype=object)
+        self._layout = snapshot.layout  # each chunk's paper, memory-mapped for a stored index
         self.front = FrontMatterCache(snapshot.documents)
 
     def retrieve(
@@ -165,7 +165,7 @@ class Retriever:
             ranked["bm25"] = self.bm25.search(q, pool)
         fused = self._fuse(ranked, boost_doc)
         if only_docs:
-            kept = [s for s in fused if self._doc_of[s.position] in only_docs]
+            kept = [s for s in fused if self._layout.doc_id(s.position) in only_docs]
             fused = kept or fused
         if self.settings.mmr:
             fused = self._mmr(q, fused)
@@ -178,7 +178,7 @@ class Retriever:
     def authors(self) -> dict[str, list[str]]:
         """Author names per indexed paper, from its title block."""
         return {
-            d: authors_of(self.front_matter(d))
+            d: self.front.authors(d)
             for d, doc in self.snapshot.documents.items()
             if doc.alias_of is None
         }
@@ -212,7 +212,7 @@ class Retriever:
 
     def _chunk_at(self, doc_id: str, pos: int) -> ChunkRecord | None:
         best = None
-        for i in np.nonzero(self._doc_of == doc_id)[0]:
+        for i in np.sort(self._layout.positions(doc_id)):
             chunk = self.snapshot.chunks[int(i)]
             if chunk.start <= pos < chunk.end:
                 return chunk
@@ -239,7 +239,7 @@ class Retriever:
         if boost_doc:
             bonus = self.settings.followup_doc_boost / (rrf_k + 1)
             for item in merged.values():
-                if self._doc_of[item.position] == boost_doc:
+                if self._layout.doc_id(item.position) == boost_doc:
                     item.score += bonus
         return sorted(merged.values(), key=lambda s: (-s.score, s.position))
 

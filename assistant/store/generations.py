@@ -1,11 +1,13 @@
 """Index generations on disk: written atomically by one writer at a time, loaded by anyone.
 
 Layout: ``index/CURRENT`` names the live generation folder ``index/gen-*/`` holding
-``manifest.json``, ``documents.json``, ``chunks.jsonl``, ``vectors.faiss`` and ``bm25/`` (the
-keyword index as bm25s writes it: JSON and ``.npy``, loaded memory-mapped). A save writes a
-whole new generation to a temporary folder, fsyncs it, renames it, then atomically replaces
-``CURRENT``; a crash at any point leaves the previous generation live and loadable. Nothing is
-pickled: a user may hand us an index folder.
+``manifest.json``, the paper and chunk tables (``papers.json``, ``chunks.jsonl``... read on
+demand, see ``chunk_table``), ``vectors.faiss`` and ``bm25/`` (the keyword index as bm25s
+writes it: JSON and ``.npy``, loaded memory-mapped). Format-2 generations (``documents.json``
+and ``chunks.jsonl`` parsed whole) still load. A save writes a whole new generation to a
+temporary folder, fsyncs it, renames it, then atomically replaces ``CURRENT``; a crash at
+any point leaves the previous generation live and loadable. Nothing is pickled: a user may
+hand us an index folder.
 
 Writers (CLI, API, UI, in any process) take ``writer_lock`` around read-base → build → save, so
 two ingests never build from the same base and drop each other's papers. Readers take no lock:
@@ -20,7 +22,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -33,8 +35,9 @@ from pydantic import ValidationError
 
 from ..errors import IndexIncompatibleError, IndexMissingError, IndexWriteError
 from .bm25 import save_lexical
+from .chunk_table import read_papers, read_tables, write_tables
 from .faiss_store import FaissVectorStore
-from .files import atomic_write_text, fsync, fsync_path, publish, write_json
+from .files import atomic_write_text, fsync_path, publish, write_json
 from .records import (
     FORMAT_VERSION,
     LEXICAL_DIR,
@@ -51,6 +54,7 @@ if TYPE_CHECKING:
     from ..settings import Settings, StoreSettings
 
 WRITER_LOCK = ".writer.lock"
+_TABLELESS = 2  # the format before chunk tables: still read, the old way
 _REBUILD = "run `assistant ingest --rebuild` (papers given by path or upload are kept)"
 
 
@@ -125,12 +129,9 @@ def save_snapshot(snapshot: IndexSnapshot, index_dir: Path, keep: int = 3) -> Pa
     index_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-gen-", dir=index_dir))
     try:
-        write_json(tmp / "manifest.json", snapshot.manifest.model_dump(mode="json"))
-        write_json(tmp / "documents.json", {k: asdict(v) for k, v in snapshot.documents.items()})
-        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
-            for c in snapshot.chunks:
-                f.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
-            fsync(f)
+        manifest = snapshot.manifest.model_copy(update={"format_version": FORMAT_VERSION})
+        write_json(tmp / "manifest.json", manifest.model_dump(mode="json"))  # the format written
+        write_tables(snapshot.documents, snapshot.chunks, tmp)
         _save_vectors(snapshot.store, tmp)
         if snapshot.lexical is not None:
             save_lexical(snapshot.lexical, tmp / LEXICAL_DIR)
@@ -220,9 +221,12 @@ def load_records(index_dir: Path) -> dict[str, DocRecord]:
     ordered += [g for g in generations(index_dir) if g.name != live]
     for gen in ordered:
         try:
-            raw = json.loads((gen / "documents.json").read_text(encoding="utf-8"))
-            return {k: DocRecord(**v) for k, v in raw.items()}
-        except (OSError, ValueError, TypeError, AttributeError):
+            if (gen / "documents.json").is_file():  # format 2
+                raw = json.loads((gen / "documents.json").read_text(encoding="utf-8"))
+                return {k: DocRecord(**v) for k, v in raw.items()}
+            papers = read_papers(gen)
+            return {k: DocRecord(**asdict(v)) for k, v in papers.items()}  # every text reads
+        except (OSError, ValueError, TypeError, AttributeError, IndexIncompatibleError):
             continue
     return {}
 
@@ -231,16 +235,13 @@ def _load_generation(gen: Path, index_dir: Path, settings: StoreSettings | None)
     try:
         raw = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
         version = raw.get("format_version") if isinstance(raw, dict) else None
-        if version != FORMAT_VERSION:
+        if version not in (FORMAT_VERSION, _TABLELESS):
             raise IndexIncompatibleError(
                 f"index at {gen} has format {version}, this version reads {FORMAT_VERSION}: "
                 f"{_REBUILD}"
             )
         manifest = Manifest.model_validate(raw)
-        docs_raw = json.loads((gen / "documents.json").read_text(encoding="utf-8"))
-        documents = {k: DocRecord(**v) for k, v in docs_raw.items()}
-        with open(gen / "chunks.jsonl", encoding="utf-8") as f:
-            chunks = [ChunkRecord(**json.loads(line)) for line in f if line.strip()]
+        documents, chunks = read_tables(gen) if version == FORMAT_VERSION else _read_json(gen)
         store = _open_store(manifest, gen, index_dir, chunks, settings)
     except ValidationError as e:
         err = e.errors()[0]
@@ -264,6 +265,15 @@ def _load_generation(gen: Path, index_dir: Path, settings: StoreSettings | None)
             f"index at {gen} holds {store.size} vectors for {len(chunks)} chunks: {_REBUILD}"
         )
     return IndexSnapshot(manifest, documents, chunks, store, gen)
+
+
+def _read_json(gen: Path) -> tuple[dict[str, DocRecord], list[ChunkRecord]]:
+    """A format-2 generation: every paper and chunk parsed from JSON at load."""
+    docs_raw = json.loads((gen / "documents.json").read_text(encoding="utf-8"))
+    documents = {k: DocRecord(**v) for k, v in docs_raw.items()}
+    with open(gen / "chunks.jsonl", encoding="utf-8") as f:
+        chunks = [ChunkRecord(**json.loads(line)) for line in f if line.strip()]
+    return documents, chunks
 
 
 def make_vector_store(
@@ -302,7 +312,7 @@ def _open_store(
     manifest: Manifest,
     gen: Path,
     index_dir: Path,
-    chunks: list[ChunkRecord],
+    chunks: Sequence[ChunkRecord],
     settings: StoreSettings | None,
 ) -> VectorStore:
     if manifest.backend == "milvus":

@@ -5,15 +5,20 @@ Every other store module and the retriever speak these types; none of them impor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from .layout import ChunkLayout
+
 # 2: papers are records with a source (corpus | path | upload) and a path-derived id
-FORMAT_VERSION = 2
+# 3: chunks and paper texts are tables read on demand (chunk_table); format 2 still loads
+FORMAT_VERSION = 3
 PaperSource = Literal["corpus", "path", "upload"]
 LEXICAL_DIR = "bm25"  # the keyword index inside a generation folder (optional: rebuilt if absent)
 
@@ -140,7 +145,7 @@ class IndexSnapshot:
 
     manifest: Manifest | None  # None only for the empty snapshot a first ingest starts from
     documents: dict[str, DocRecord]
-    chunks: list[ChunkRecord]
+    chunks: Sequence[ChunkRecord]  # a list, or a ChunkTable read from disk on demand
     store: VectorStore
     path: Path | None = None
     lexical: LexicalIndex | None = None
@@ -149,3 +154,8 @@ class IndexSnapshot:
     @property
     def indexed_documents(self) -> list[DocRecord]:
         return [d for d in self.documents.values() if d.alias_of is None]
+
+    @cached_property
+    def layout(self) -> ChunkLayout:
+        """Each chunk's paper and each paper's chunks, without reading every chunk."""
+        return ChunkLayout.of(self.chunks)

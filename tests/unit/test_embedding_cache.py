@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.embeddings import CachedEmbedder, HashEmbedder, make_embedder
+from assistant.embeddings import CachedEmbedder, HashEmbedder, LocalEmbedder, make_embedder
 from assistant.embeddings.local import SentenceTransformerEmbedder
 from tests.conftest import make_settings
 
@@ -59,10 +59,9 @@ def test_a_database_that_turns_read_only_mid_run_stops_caching(
 def test_make_embedder_picks_the_engine_without_loading_a_model(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     local = make_embedder(settings)
-    assert isinstance(local.inner, SentenceTransformerEmbedder)
-    assert local.inner._model is None  # lazy: nothing loaded yet
+    assert isinstance(local.inner, LocalEmbedder)
+    assert isinstance(local.inner.torch, SentenceTransformerEmbedder)
+    assert local.inner.torch._model is None and local.inner.onnx is None  # lazy: nothing loaded
     ray_settings = settings.with_updates(embedding={"engine": "ray"})
     assert type(make_embedder(ray_settings).inner).__name__ == "RayEmbedder"
-    assert isinstance(
-        make_embedder(ray_settings, engine="local").inner, SentenceTransformerEmbedder
-    )
+    assert isinstance(make_embedder(ray_settings, engine="local").inner, LocalEmbedder)

@@ -45,7 +45,8 @@ def test_save_load_round_trip_with_manifest(tmp_path: Path, corpus_copy: Path) -
     # metadata is inspectable JSON, never pickle
     gen = loaded.path
     assert gen is not None
-    json.loads((gen / "documents.json").read_text())
+    json.loads((gen / "papers.json").read_text())
+    json.loads((gen / "chunks.jsonl").read_text().splitlines()[0])
     assert not list(gen.glob("*.pkl")) and not list(gen.glob("*.pickle"))
 
 
