@@ -14,15 +14,19 @@ plain sync touches only the bundled corpus; papers given by path or upload leave
 
 from __future__ import annotations
 
+import hashlib
 import statistics
 import time
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from ._version import __version__
 from .chunking import Chunker, embed_text
 from .corpus.catalog import CatalogEntry, guess_title, load_catalog
 from .corpus.cleaning import clean_text
@@ -76,6 +80,19 @@ __all__ = [
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
+# What a paper's bytes alone determine (with the pipeline's code): kept across a rebuild.
+_DERIVED = ("clean_text", "sections", "segments", "references_raw_start", "minhash", "quality")
+# The modules that turn a file's bytes into those fields and into chunks.
+_PIPELINE = (
+    "corpus/loading.py",
+    "corpus/cleaning.py",
+    "corpus/vocabulary.py",
+    "corpus/dedup.py",
+    "sentences.py",
+    "chunking.py",
+    "indexing.py",
+)
+
 
 @dataclass
 class IngestReport:
@@ -121,6 +138,9 @@ class Ingestor:
             settings.chunking, embedder.count_wordpieces, embedder.max_seq_length
         )
         self.catalog = _catalog(settings.paths.corpus_dir)
+        # a rebuild's unchanged papers: their records and chunks from the base generation
+        self._prior_docs: dict[str, DocRecord] = {}
+        self._prior_chunks: dict[str, list[ChunkRecord]] = {}
 
     def run(
         self,
@@ -154,8 +174,10 @@ class Ingestor:
         old = self._base(base)
         records, revived = self._records(old)
         compatible = old is not None and not rebuild and self._compatible(old)
+        if rebuild and old is not None:
+            self._keep_prior_work(old)
         start = old if compatible and old is not None else empty_snapshot(self.embedder.dimension)
-        docs = {k: DocRecord(**asdict(v)) for k, v in records.items()}
+        docs = {k: _copy_record(v) for k, v in records.items()}
         self._remove(docs, remove, report)
         files: list[tuple[Path, PaperSource]] = []
         if paths is None or rebuild:
@@ -243,6 +265,27 @@ class Ingestor:
             and m.fingerprint == self.settings.chunking.fingerprint()
         )
 
+    def _keep_prior_work(self, old: IndexSnapshot) -> None:
+        """Let a rebuild reuse each unchanged paper's cleaned text, MinHash and chunks.
+
+        Valid when the base generation was built by the same pipeline code, chunker settings
+        and tokenizer: then they are a function of the paper's bytes (its content hash), and
+        recomputing them was most of a warm rebuild's time (bench/README.md). Vectors still
+        come through the embedder (the content-hash cache), so damaged vectors are replaced.
+        """
+        m = old.manifest
+        if (
+            m is None
+            or old.notice is not None
+            or not self._compatible(old)
+            or m.embedding.max_seq_length != self.embedder.max_seq_length
+            or m.chunking.get("pipeline") != pipeline_fingerprint()
+        ):
+            return
+        self._prior_docs = dict(old.documents)
+        for c in old.chunks:
+            self._prior_chunks.setdefault(c.doc_id, []).append(c)
+
     def _sync_files(
         self, docs: dict[str, DocRecord], report: IngestReport, force: bool
     ) -> list[tuple[Path, PaperSource]]:
@@ -306,9 +349,12 @@ class Ingestor:
         fresh[doc_id] = []  # chunked after aliases are resolved
 
     def _record(self, raw: RawDocument, doc_id: str, source: PaperSource) -> DocRecord:
-        clean = clean_text(raw.text)
         entry = self.catalog.get(doc_id) if source == "corpus" else None
-        widths = [len(line) for line in raw.text.splitlines() if line.strip()]
+        prior = self._prior_docs.get(doc_id)
+        if prior is not None and prior.content_hash == raw.content_hash:
+            derived = {k: getattr(prior, k) for k in _DERIVED}
+        else:
+            derived = _derive(raw)
         return DocRecord(
             doc_id=doc_id,
             path=str(Path(raw.path).resolve()),
@@ -319,13 +365,8 @@ class Ingestor:
             kind=raw.kind,
             source=source,
             content_hash=raw.content_hash,
-            clean_text=clean.text,
-            sections=[[s.title, s.start, s.end] for s in clean.sections],
-            segments=[list(s) for s in clean.segments],
-            references_raw_start=clean.references_raw_start,
-            minhash=[int(v) for v in signature(clean.text).hashvalues],
-            quality=float(statistics.median(widths)) if widths else 0.0,
             version=entry.version if entry else None,
+            **derived,
         )
 
     def _resolve_aliases(
@@ -377,7 +418,7 @@ class Ingestor:
         kept = [old.chunks[i] for i in keep_positions]
         new_chunks: list[ChunkRecord] = []
         for doc_id in fresh:
-            new_chunks.extend(self._chunk(docs[doc_id]))
+            new_chunks.extend(self._chunks_of(docs[doc_id]))
         new_vectors = self._embed(new_chunks, report)
         chunks = kept + new_chunks
         store = make_vector_store(
@@ -406,7 +447,7 @@ class Ingestor:
             embedder_name=self.embedder.name,
             dimension=self.embedder.dimension,
             max_seq_length=self.embedder.max_seq_length,
-            chunking=self.settings.chunking.model_dump(),
+            chunking={**self.settings.chunking.model_dump(), "pipeline": pipeline_fingerprint()},
             chunk_fingerprint=self.settings.chunking.fingerprint(),
             documents=docs,
             chunk_count=len(chunks),
@@ -418,6 +459,15 @@ class Ingestor:
         report.tokens = sum(c.tokens for c in chunks)
         report.sentences = sentences.size
         return IndexSnapshot(manifest, docs, chunks, store, lexical=lexical, sentences=sentences)
+
+    def _chunks_of(self, doc: DocRecord) -> list[ChunkRecord]:
+        """The paper's chunks: the base generation's when its text is the same, else new."""
+        prior = self._prior_docs.get(doc.doc_id)
+        if prior is not None and prior.content_hash == doc.content_hash:
+            kept = self._prior_chunks.get(doc.doc_id)
+            if kept:
+                return kept
+        return self._chunk(doc)
 
     def _chunk(self, doc: DocRecord) -> list[ChunkRecord]:
         from .corpus.cleaning import CleanDocument, Section
@@ -484,6 +534,44 @@ def _catalog(corpus_dir: Path) -> dict[str, CatalogEntry]:
         ) from e
     except OSError as e:
         raise ConfigError(f"cannot read {Path(corpus_dir) / 'catalog.toml'}: {e}") from e
+
+
+def _copy_record(doc: DocRecord) -> DocRecord:
+    """A copy to change (aliases, versions, counts) without touching the base snapshot's.
+
+    Shallow: the text, sections and MinHash are only ever replaced, never changed in place,
+    and a deep ``asdict`` copy of every paper's text was a tenth of a warm rebuild.
+    """
+    values = {f.name: getattr(doc, f.name) for f in fields(DocRecord)}
+    return DocRecord(**{**values, "aliases": list(doc.aliases)})
+
+
+def _derive(raw: RawDocument) -> dict[str, Any]:
+    """The fields of a paper record that its bytes determine: clean text, MinHash, quality."""
+    clean = clean_text(raw.text)
+    widths = [len(line) for line in raw.text.splitlines() if line.strip()]
+    return {
+        "clean_text": clean.text,
+        "sections": [[s.title, s.start, s.end] for s in clean.sections],
+        "segments": [list(s) for s in clean.segments],
+        "references_raw_start": clean.references_raw_start,
+        "minhash": [int(v) for v in signature(clean.text).hashvalues],
+        "quality": float(statistics.median(widths)) if widths else 0.0,
+    }
+
+
+@lru_cache(maxsize=1)
+def pipeline_fingerprint() -> str:
+    """The package version and the source of the modules that derive records and chunks, so
+    that a rebuild after a code change recomputes them (see ``Ingestor._keep_prior_work``)."""
+    root = Path(__file__).parent
+    digest = hashlib.sha256(__version__.encode())
+    for name in _PIPELINE:
+        try:
+            digest.update((root / name).read_bytes())
+        except OSError:  # no source shipped (a frozen build): the version alone decides
+            digest.update(name.encode())
+    return digest.hexdigest()[:16]
 
 
 def _encoded(embedder: Embedder) -> int:

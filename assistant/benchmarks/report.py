@@ -4,18 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
+from .targets import Verdict, judge, number
+
 _MODES = ("encode", "dense", "bm25", "hybrid", "ask", "dense_cached", "hybrid_cached", "ask_cached")
 
 
 def markdown(results: dict[str, Any]) -> str:
     parts = [
         _header(results),
+        "## Issue 15 targets\n\n" + targets_table(judge(results)),
         _ingestion(results.get("ingestion")),
         _startup(results.get("startup")),
     ]
     if results.get("scale"):
         parts += [_search(results), _index_types(results["scale"]), _lexical(results["scale"])]
     return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def targets_table(verdicts: list[Verdict]) -> str:
+    """The targets as a Markdown table: figure, target, this run's value, met or the gap."""
+    rows = [
+        [
+            v.as_dict()["figure"],
+            f"{'≤' if v.target.at_most else '≥'} {number(v.target.limit)} {v.target.unit}",
+            "–" if v.value is None else f"{number(v.value)} {v.target.unit}",
+            f"**{v.note}**" if v.met else v.note,
+        ]
+        for v in verdicts
+    ]
+    return _table(["figure", "target", "measured", "verdict"], rows)
 
 
 def _table(head: list[str], rows: list[list[Any]]) -> str:
@@ -73,7 +90,7 @@ def _startup(r: dict[str, Any] | None) -> str:
     if not r:
         return ""
     rows = []
-    if "cli_ask_s" in r:
+    if r.get("cli_ask_s") is not None:
         rows.append(["`python -c 'import assistant.cli'`", r["cli_import_s"]])
         rows.append(["cold `assistant ask` (subprocess, wall)", r["cli_ask_s"]])
     rows += [

@@ -19,7 +19,9 @@ from typing import Any, TypeVar
 
 from ..settings import Settings
 from ._measure import machine
+from .history import git_commit, record_run
 from .report import markdown
+from .targets import judge
 
 T = TypeVar("T")
 Say = Callable[[str], None]
@@ -53,7 +55,8 @@ class BenchConfig:
 def run_bench(
     config: BenchConfig, settings: Settings | None = None, say: Say | None = None
 ) -> dict[str, Any]:
-    """Measure, write ``results.json`` and ``results.md`` into ``config.out_dir``, return them."""
+    """Measure, write ``results.json`` and ``results.md`` into ``config.out_dir``, add the run's
+    line to the History of its ``README.md``, and return the results."""
     from .ingestion import bench_ingestion
     from .scale import bench_scale
     from .startup import bench_startup
@@ -102,7 +105,10 @@ def run_bench(
         shutil.rmtree(root, ignore_errors=True)
     results["machine"]["load_avg_1m_end"] = machine()["load_avg_1m"]
     results["wall_s"] = round(time.perf_counter() - started, 1)
+    results["commit"] = git_commit()
+    results["targets"] = [v.as_dict() for v in judge(results)]
     _write(results, config.out_dir)
+    record_run(results, config.out_dir / "README.md", results["commit"])
     say(f"done in {_elapsed(started)}: {config.out_dir / 'results.md'}")
     return results
 

@@ -35,7 +35,8 @@ def bench_startup(
 ) -> dict[str, Any]:
     local = settings.with_updates(paths={"index_dir": index_dir, "cache_dir": cache_dir})
     asked = gold_questions([])
-    out: dict[str, Any] = {}
+    # the keys exist in every run (None when not measured), so runs compare across versions
+    out: dict[str, Any] = {"cli_import_s": None, "cli_ask_s": None, "cli_ask_runs_s": []}
     onnx = None if fake else _query_encoder(local)
     if cli:
         out.update(_cli_runs(local, asked[-repeats:], repeats))

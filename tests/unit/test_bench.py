@@ -17,7 +17,9 @@ from typer.testing import CliRunner
 
 from assistant.benchmarks import BenchConfig, run_bench
 from assistant.benchmarks._measure import percentiles
+from assistant.benchmarks.history import HISTORY, TARGETS_END, TARGETS_START, record_run
 from assistant.benchmarks.synthetic import BaseText, synthetic_corpus
+from assistant.benchmarks.targets import figure, judge
 from assistant.cli import app
 from assistant.embeddings import HashEmbedder
 from assistant.indexing import Ingestor
@@ -33,6 +35,43 @@ pytestmark = pytest.mark.unit
 def _unit_vectors(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
     v = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
     return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+# Keys other runs and the history compare on: renaming one breaks the comparison across versions.
+STABLE_KEYS = [
+    ("ingestion", "ratio_cold"),
+    ("ingestion", "ratio_warm"),
+    ("ingestion", "cold_s"),
+    ("ingestion", "warm_s"),
+    ("ingestion", "raw_encode_s"),
+    ("startup", "cli_ask_s"),
+    ("startup", "load_s"),
+    ("startup", "search", "ask", "p50_ms"),
+    ("startup", "search", "ask", "p95_ms"),
+    ("startup", "search", "hybrid", "p50_ms"),
+    ("machine", "load_avg_1m"),
+    ("machine", "load_avg_1m_end"),
+]
+SCALE_KEYS = [
+    ("chunks",),
+    ("index_type",),
+    ("search", "ask", "p50_ms"),
+    ("search", "hybrid_cached", "p50_ms"),
+    ("serve", "load_s"),
+    ("serve", "rss_mb"),
+    ("persist", "disk_mb"),
+    ("bm25", "build_s"),
+    ("peak_rss_mb",),
+]
+
+
+def _has(results: dict, keys: tuple) -> bool:  # type: ignore[type-arg]
+    node = results
+    for key in keys:
+        if not isinstance(node, dict) or key not in node:
+            return False
+        node = node[key]
+    return True
 
 
 def test_smoke_run_writes_every_section(tmp_path: Path) -> None:
@@ -67,6 +106,69 @@ def test_smoke_run_writes_every_section(tmp_path: Path) -> None:
     table = (tmp_path / "out" / "results.md").read_text()
     assert "| 1,500 | ivf |" in table and "## Ingestion" in table
     assert said[-1].startswith("done")
+    # the keys runs are compared on are all there, whatever the run measured
+    assert [k for k in STABLE_KEYS if not _has(results, k)] == []
+    for size in results["scale"]:
+        assert [k for k in SCALE_KEYS if not _has(size, k)] == []
+    assert results["startup"]["cli_ask_s"] is None  # not measured with the hash embedder
+    assert len(results["targets"]) == 8 and results["commit"]
+    assert "## Issue 15 targets" in table and "not judged: largest size 1,500" in table
+    history = (tmp_path / "out" / "README.md").read_text()
+    assert HISTORY in history
+    assert history.count(f"| {results['commit']} | quick |") == 1
+
+
+def _results(warm: float, ask_p50: float, largest: int = 1_000_000) -> dict:  # type: ignore[type-arg]
+    return {
+        "config": {"queries": 50},
+        "machine": {"load_avg_1m": 0.5, "load_avg_1m_end": 1.25},
+        "ingestion": {"ratio_cold": 0.91, "ratio_warm": warm},
+        "startup": {"cli_ask_s": 2.1, "search": {"ask": {"p50_ms": ask_p50, "p95_ms": 35.0}}},
+        "scale": [
+            {"chunks": 1000, "search": {"ask": {"p50_ms": 9.0}}},
+            {
+                "chunks": largest,
+                "search": {"ask": {"p50_ms": 38.0}},
+                "serve": {"load_s": 4.5, "rss_mb": 2000.0},
+            },
+        ],
+    }
+
+
+def test_targets_say_met_or_by_how_much_they_missed() -> None:
+    verdicts = {v.target.figure: v for v in judge(_results(warm=25.0, ask_p50=24.0))}
+    assert verdicts["ingestion, warm rebuild: pipeline / raw"].note == "met"
+    ask = verdicts["`ask` new question, corpus, p50"]
+    assert ask.met is False and ask.note == "missed by 4 ms (20%)"
+    load = verdicts["`Assistant.load` at 1M chunks"]
+    assert load.met is False and load.note == "missed by 1.5 s (50%)"
+    assert verdicts["serving RSS at 1M chunks"].met is True
+    small = {v.target.figure: v for v in judge(_results(25.0, 15.0, largest=20_000))}
+    assert small["serving RSS at 1M chunks"].met is None  # stated for 1M chunks only
+    assert figure(_results(25.0, 15.0), ("scale", -1, "serve", "rss_mb")) == 2000.0
+    assert figure({}, ("startup", "cli_ask_s")) is None
+
+
+def test_each_run_appends_one_history_line(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        f"# Benchmarks\n\nIntro.\n\n{TARGETS_START}\nold table\n{TARGETS_END}\n\n"
+        "## Results\n\nText.\n"
+    )
+    first = record_run(_results(warm=18.0, ask_p50=64.0), readme, commit="abc1234")
+    record_run(_results(warm=25.0, ask_p50=15.0), readme, commit="def5678+")
+    text = readme.read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| 20")]
+    assert len(rows) == 2 and text.count(HISTORY) == 1
+    assert rows[0] == "| " + " | ".join(first) + " |"
+    cells = [c.strip() for c in rows[1].strip("|").split("|")]
+    assert cells[1:8] == ["def5678+", "full", "0.5 → 1.25", "0.91", "25.0", "2.10", "15.0 / 35.0"]
+    assert cells[8:] == ["1,000,000", "38.0", "4.50 / 2,000", "7/8"]
+    assert "old table" not in text and "missed by 1.5 s (50%)" in text  # targets refreshed
+    assert text.index("## Results") < text.index(HISTORY)  # the section is added at the end
+    section = text[text.index(HISTORY) :].splitlines()
+    table = [line for line in section if line.startswith("|")]
+    assert table[0].startswith("| date (UTC) | commit |") and table[2:] == rows
 
 
 def test_synthetic_passages_point_into_their_papers() -> None:

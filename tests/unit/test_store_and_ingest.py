@@ -349,3 +349,35 @@ def test_terminal_output_strips_escapes_and_markup() -> None:
     shown = _safe("Title [/x] [/INST] \x1b[31mred\x1b[0m \x1b]0;pwned\x07end")
     assert "\x1b" not in shown and "\x07" not in shown and "pwned" not in shown
     assert shown == "Title \\[/x] \\[/INST] red end"
+
+
+def test_rebuild_reuses_unchanged_papers_work(
+    tmp_path: Path, corpus_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild keeps each unchanged paper's clean text and chunks (same bytes, same pipeline)
+    and gives the same index; a changed paper, or other pipeline code, is worked out anew."""
+    import assistant.indexing as indexing
+
+    settings = make_settings(tmp_path, corpus_copy)
+    first, _ = _ingest(settings, HashEmbedder())
+    calls: list[str] = []
+    real_clean = indexing.clean_text
+    monkeypatch.setattr(indexing, "clean_text", lambda t: calls.append(t) or real_clean(t))
+    name = min(d.doc_id for d in first.indexed_documents if d.version_group is None)
+    changed = corpus_copy / name
+    text = changed.read_text(encoding="utf-8")
+    middle = text.index("\n\n", len(text) // 3)
+    changed.write_text(text[:middle] + "\n\nZebra logistics grew fast.\n\n" + text[middle:])
+    rebuilt, report = _ingest(settings, HashEmbedder(), rebuild=True)
+    assert len(calls) == 1  # only the changed paper was cleaned again
+    same = [c for c in rebuilt.chunks if c.doc_id != changed.name]
+    assert same == [c for c in first.chunks if c.doc_id != changed.name]
+    assert any("Zebra logistics grew fast." in c.text for c in rebuilt.chunks)
+    kept = {k: v for k, v in rebuilt.documents.items() if k != changed.name}
+    assert all(kept[k].clean_text == first.documents[k].clean_text for k in kept)
+
+    calls.clear()
+    indexing.pipeline_fingerprint.cache_clear()
+    monkeypatch.setattr(indexing, "pipeline_fingerprint", lambda: "other code")
+    _ingest(settings, HashEmbedder(), rebuild=True)
+    assert len(calls) == len(rebuilt.indexed_documents) + len(report.aliases)
