@@ -31,7 +31,6 @@ from .papers import (
 )
 from .retrieval import Retriever
 from .retrieval.followup import History, normalise_history, resolve_followup
-from .retrieval.paper_hints import named_documents
 from .retrieval.query import analyse
 from .retrieval.routing import interleave, with_front_matter
 from .settings import RetrievalMode, Settings
@@ -260,9 +259,7 @@ class Assistant:
         condense = getattr(self.answerer, "condense", None)  # an LLM rewrites follow-ups
         standalone = condense(text, normalise_history(history)) if condense and history else None
         text = standalone or text
-        documents = state.snapshot.documents.values()
-        authors = state.retriever.authors()
-        hint = named_documents(standalone or resolved.search_query, documents, authors)
+        hint = state.retriever.paper_names().named(standalone or resolved.search_query)
         # a comparison names one paper and sets it against others: rank them all
         only = None if info.kind == "comparison" else set(hint.docs) or None
         passages = state.retriever.retrieve(

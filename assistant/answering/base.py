@@ -10,6 +10,7 @@ import numpy as np
 
 from ..corpus.cleaning import OffsetMap
 from ..corpus.front_matter import Field, FrontMatterCache
+from ..retrieval.paper_hints import PaperNames
 from ..store import ChunkRecord, DocRecord, IndexSnapshot
 from ..types import Answer, Citation, Passage
 
@@ -42,6 +43,13 @@ class AnswerContext:
         self._layout = snapshot.layout  # a paper's chunks by start, without reading them all
         self._offsets: dict[str, OffsetMap] = {}
         self.front = front or FrontMatterCache(snapshot.documents)
+        self._names: PaperNames | None = None
+
+    def paper_names(self) -> PaperNames:
+        """The papers' catalog author names, indexed once per snapshot."""
+        if self._names is None:
+            self._names = PaperNames(self.snapshot.documents.values())
+        return self._names
 
     def front_matter(self, doc_id: str) -> list[Field]:
         """The paper's front-matter fields (title, authors, affiliation...), cached."""

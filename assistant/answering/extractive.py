@@ -19,7 +19,6 @@ import numpy as np
 
 from ..corpus.lexicon import EMPTY, Lexicon
 from ..embeddings import Embedder
-from ..retrieval.paper_hints import named_documents
 from ..retrieval.query import STOPWORDS, QuestionInfo, analyse, question_parts, terms
 from ..sentences import sentence_spans
 from ..settings import AnswerSettings
@@ -92,7 +91,7 @@ class ExtractiveAnswerer:
         best = max(candidates, key=lambda c: c.score)
         # confidence is on abstain_threshold's scale (the eval sweeps the threshold with it)
         confidence = best.score
-        if named_documents(question, ctx.snapshot.documents.values()).docs:
+        if ctx.paper_names().named(question).docs:
             confidence *= 2  # it names one of the papers: on topic, however it is phrased
         if confidence < self.settings.abstain_threshold:
             return _confident(abstention(question, passages, self.name), confidence)

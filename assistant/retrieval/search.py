@@ -25,6 +25,7 @@ from ..embeddings import Embedder
 from ..settings import RetrievalMode, RetrievalSettings
 from ..store import LEXICAL_DIR, ChunkRecord, IndexSnapshot
 from ..types import Passage
+from .paper_hints import PaperNames
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -144,6 +145,8 @@ class Retriever:
         self.bm25 = BM25Index.for_snapshot(snapshot)
         self._layout = snapshot.layout  # each chunk's paper, memory-mapped for a stored index
         self.front = FrontMatterCache(snapshot.documents)
+        self._authors: dict[str, list[str]] | None = None
+        self._names: PaperNames | None = None
 
     def retrieve(
         self,
@@ -176,12 +179,20 @@ class Retriever:
         return self.front.fields(doc_id)
 
     def authors(self) -> dict[str, list[str]]:
-        """Author names per indexed paper, from its title block."""
-        return {
-            d: self.front.authors(d)
-            for d, doc in self.snapshot.documents.items()
-            if doc.alias_of is None
-        }
+        """Author names per indexed paper, from its title block (once per snapshot)."""
+        if self._authors is None:
+            self._authors = {
+                d: self.front.authors(d)
+                for d, doc in self.snapshot.documents.items()
+                if doc.alias_of is None
+            }
+        return self._authors
+
+    def paper_names(self) -> PaperNames:
+        """Every paper's author names (catalog and title block), indexed once per snapshot."""
+        if self._names is None:
+            self._names = PaperNames(self.snapshot.documents.values(), self.authors())
+        return self._names
 
     def front_matter_passages(self, kind: str, doc_ids: list[str]) -> list[Passage]:
         """The ``kind`` field of each paper in ``doc_ids`` that has one, as exact passages."""
