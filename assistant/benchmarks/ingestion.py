@@ -19,7 +19,13 @@ from typing import Any
 import numpy as np
 
 from ..chunking import embed_text, token_encoding
-from ..embeddings import CachedEmbedder, Embedder, HashEmbedder, SentenceTransformerEmbedder
+from ..embeddings import (
+    CachedEmbedder,
+    Embedder,
+    HashEmbedder,
+    LocalEmbedder,
+    SentenceTransformerEmbedder,
+)
 from ..indexing import Ingestor
 from ..settings import Settings
 from ..store import IndexSnapshot
@@ -92,6 +98,16 @@ def _once_per_process(settings: Settings) -> None:
 def make_model(settings: Settings, fake: bool = False) -> Embedder:
     """The real encoder, or (``fake``: the bench's own smoke test) the hash-seeded one."""
     return HashEmbedder() if fake else SentenceTransformerEmbedder(settings.embedding)
+
+
+def serving_model(
+    settings: Settings, export_dir: Path, fake: bool = False, torch_model: Embedder | None = None
+) -> Embedder:
+    """What ``Assistant.load()`` encodes questions with: the model's ONNX export for small
+    batches (made in ``export_dir`` when missing), torch for bulk ones; the fake as is."""
+    if fake:
+        return torch_model or HashEmbedder()
+    return LocalEmbedder(settings.embedding, export_dir, torch_model)
 
 
 def raw_encode(model: Embedder, texts: list[str], batch_size: int) -> np.ndarray:

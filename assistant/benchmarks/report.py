@@ -118,7 +118,10 @@ def _search(results: dict[str, Any]) -> str:
     return (
         "## Query latency, p50 / p95 ms (chunks, index)\n\n"
         + _table(["mode"] + [name for name, _ in sizes], rows + [answered])
-        + "\n\n`encode`: the model alone on one question. `dense`, `hybrid`, `ask`: first time "
+        + "\n\n`encode`: the question encoder `Assistant.load()` serves with (the model's ONNX "
+        "export on onnxruntime, one thread) alone on one question"
+        + _torch_note(sizes)
+        + ". `dense`, `hybrid`, `ask`: first time "
         "each question is seen (its encoding included); `*_cached`: the same questions again, "
         "vectors cached, i.e. the pipeline's own cost. `ask` is the extractive answerer."
     )
@@ -193,3 +196,11 @@ def _lexical(scale: list[dict[str, Any]]) -> str:
         + "\n\n`Assistant.load` and serving RSS: a fresh process loads the saved index and the "
         "model and answers one question. The stage peak includes building every index type."
     )
+
+
+def _torch_note(sizes: list[tuple[str, dict[str, Any]]]) -> str:
+    """The same questions on torch (1 thread), for comparison, when the run measured it."""
+    torch = next((s.get("encode_torch") for _, s in sizes if s.get("encode_torch")), None)
+    if not torch:
+        return ""
+    return f" (torch on the same questions: {torch['p50_ms']} / {torch['p95_ms']} ms)"
