@@ -36,6 +36,19 @@ def _isolated_paths(
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 
+def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment of a real ``assistant`` subprocess on ``settings``' index, cache and
+    corpus (the caller's own ``ASSISTANT_*`` variables left out)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    return env | {
+        "PYTHONPATH": str(REPO),
+        "ASSISTANT_PATHS__INDEX_DIR": str(settings.paths.index_dir),
+        "ASSISTANT_PATHS__CACHE_DIR": str(settings.paths.cache_dir),
+        "ASSISTANT_PATHS__CORPUS_DIR": str(settings.paths.corpus_dir),
+        **extra,
+    }
+
+
 def make_settings(root: Path, corpus: Path = CORPUS, **groups: dict[str, object]) -> Settings:
     """Settings whose paths all live under ``root`` (the corpus folder may be shared, read-only)."""
     paths = {

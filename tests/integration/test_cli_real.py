@@ -4,7 +4,6 @@ sources, stderr nothing (no model-loading bars, no notes)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,22 +11,15 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings
+from tests.conftest import cli_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_ask_prints_only_the_answer(
     tmp_path: Path, real_settings: Settings, real_assistant: Assistant
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env |= {
-        "PYTHONPATH": str(REPO),
-        "ASSISTANT_PATHS__INDEX_DIR": str(real_settings.paths.index_dir),
-        "ASSISTANT_PATHS__CACHE_DIR": str(real_settings.paths.cache_dir),
-        "COLUMNS": "200",
-    }
+    env = cli_env(real_settings, COLUMNS="200")
     question = "When was the Sichuan Pilot Free Trade Zone established?"
     cmd = [sys.executable, "-m", "assistant.cli", "ask", question]
     done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)

@@ -4,7 +4,6 @@ never imports torch."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,10 +18,10 @@ from assistant.embeddings.local import SentenceTransformerEmbedder
 from assistant.embeddings.onnx import OnnxEmbedder
 from assistant.embeddings.onnx_export import export, find_export
 from assistant.indexing import embed_text
+from tests.conftest import cli_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[2]
 MIN_COSINE = 1 - 1e-4
 
 
@@ -85,13 +84,7 @@ def test_the_local_embedder_serves_questions_from_the_export(
 def test_cold_ask_does_not_import_torch(
     tmp_path: Path, real_settings: Settings, real_assistant: Assistant, exported: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env |= {
-        "PYTHONPATH": str(REPO),
-        "ASSISTANT_PATHS__INDEX_DIR": str(real_settings.paths.index_dir),
-        "ASSISTANT_PATHS__CACHE_DIR": str(real_settings.paths.cache_dir),
-        "ASSISTANT_PATHS__CORPUS_DIR": str(real_settings.paths.corpus_dir),
-    }
+    env = cli_env(real_settings)
     question = "Which obstacles does the Sichuan free trade zone meet today?"  # never cached
     cmd = [sys.executable, "-X", "importtime", "-m", "assistant.cli", "ask", question]
     done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
