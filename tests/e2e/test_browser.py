@@ -129,6 +129,7 @@ def test_ask_upload_and_ask_again(
     except Exception:
         page.screenshot(path=str(screenshot_dir / "failed-upload-answer.png"), full_page=True)
         raise
+    _wait_idle(page)  # the answer streams in: read it once the run is over
     text = second.inner_text()
     assert "47 rail terminals" in text
     assert "panda_corridor.pdf" in text  # the source card names the uploaded paper
@@ -138,7 +139,9 @@ def test_ask_upload_and_ask_again(
     warm = _open(browser, streamlit_server)
     warm_sent = _ask(warm, "When was the Sichuan FTZ established?")
     warm_first = _first_token_ms(warm)
-    _assistant_messages(warm).first.get_by_text("March 2017", exact=False).first.wait_for()
+    _assistant_messages(warm).first.get_by_text("March 2017", exact=False).first.wait_for(
+        timeout=ANSWER_TIMEOUT_MS
+    )
     print(
         f"warm: page load -> first token {warm_first / 1000:.2f} s "
         f"(question sent -> first token {(warm_first - warm_sent) / 1000:.3f} s)"
