@@ -29,8 +29,8 @@ import numpy as np
 
 EXPORT_FORMAT = 1  # bump when the exported graph changes: old exports are then ignored
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-_LONG = "The Belt and Road Initiative links Chengdu to Europe by rail; trade grew 20% a year. "
-_PROBES = ("What challenges does the free trade zone face?", "Sichuan", _LONG * 16)  # 16: truncated
+_LONG = "A new rail corridor links the two port cities; their trade grew 20% a year. "
+_PROBES = ("What challenges does the project face?", "Harbour", _LONG * 16)  # 16: truncated
 _MIN_COSINE = 1 - 1e-5  # probes must agree this well with torch (tests check 1e-4 on a corpus)
 
 
