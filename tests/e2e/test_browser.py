@@ -95,6 +95,8 @@ def _first_token_ms(page: Any) -> float:
 def test_ask_upload_and_ask_again(
     browser: Any, streamlit_server: Any, screenshot_dir: Path, tmp_path: Path
 ) -> None:
+    from playwright.sync_api import expect
+
     page = _open(browser, streamlit_server)
     ready = float(page.evaluate("performance.now()"))
     page.screenshot(path=str(screenshot_dir / "00-empty-chat.png"))
@@ -129,7 +131,10 @@ def test_ask_upload_and_ask_again(
     except Exception:
         page.screenshot(path=str(screenshot_dir / "failed-upload-answer.png"), full_page=True)
         raise
-    _wait_idle(page)  # the answer streams in: read it once the run is over
+    # the answer streams in (a trailing cursor while it does): read it once it has ended and
+    # its source cards are shown, not merely when the run icon happens to be absent
+    expect(second).not_to_contain_text("\u258c", timeout=ANSWER_TIMEOUT_MS)
+    second.locator(".bri-passage").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
     text = second.inner_text()
     assert "47 rail terminals" in text
     assert "panda_corridor.pdf" in text  # the source card names the uploaded paper
