@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,8 +27,10 @@ class FaissVectorStore:
     >>> scores, rows = store.search(query_vectors, k=10)
     """
 
-    def __init__(self, index: faiss.Index) -> None:
+    def __init__(self, index: faiss.Index, mapped_from: Path | None = None) -> None:
         self.index = index
+        # set when the index's lists are a read-only memory map of this file (see load)
+        self.mapped_from = mapped_from
 
     @classmethod
     def build(cls, vectors: np.ndarray, settings: StoreSettings | None = None) -> FaissVectorStore:
@@ -88,11 +91,22 @@ class FaissVectorStore:
         """
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if self._fits(self.size + len(vectors), settings):
-            index = faiss.clone_index(self.index)
-            if len(vectors):
-                index.add(vectors)
-            return FaissVectorStore(index)
+            index = self._private_copy()
+            if index is not None:
+                if len(vectors):
+                    index.add(vectors)
+                return FaissVectorStore(index)
         return FaissVectorStore.build(np.vstack([self.vectors(), vectors]), settings)
+
+    def _private_copy(self) -> faiss.Index | None:
+        """A writable copy: FAISS cannot clone (or add to) memory-mapped lists, so a mapped
+        index is read again from its file, whole (None if that file has gone: build anew)."""
+        if self.mapped_from is None:
+            return faiss.clone_index(self.index)
+        try:
+            return faiss.read_index(str(self.mapped_from))
+        except RuntimeError:
+            return None
 
     def _fits(self, n: int, settings: StoreSettings) -> bool:
         if n <= settings.hnsw_threshold:
@@ -106,14 +120,24 @@ class FaissVectorStore:
         return {"backend": "faiss", "file": "vectors.faiss", "index": self.kind}
 
     def save(self, path: Path) -> None:
+        if self.mapped_from is not None:  # FAISS would write a pointer to the mapped file
+            shutil.copyfile(self.mapped_from, path)
+            return
         faiss.write_index(self.index, str(path))
 
     @classmethod
     def load(cls, path: Path) -> FaissVectorStore:
-        index = faiss.read_index(str(path))
-        if isinstance(index, faiss.IndexIVF) and index.direct_map.type == 0:
+        """Open a saved index. An IVF's lists are memory-mapped read-only rather than read:
+        opening a 1M-chunk index (1.5 GB) then costs milliseconds, its pages are read on
+        demand and shared by every process serving the same generation (generation files are
+        never rewritten in place). Exact and HNSW indexes are read whole (FAISS ignores the
+        flag for them)."""
+        index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+        if not isinstance(index, faiss.IndexIVF):
+            return cls(index)
+        if index.direct_map.type == 0:
             index.make_direct_map()  # an IVF written elsewhere: rows must be reconstructible
-        return cls(index)
+        return cls(index, mapped_from=path)
 
 
 @contextmanager

@@ -1,0 +1,124 @@
+"""A saved IVF index is served from a read-only memory map: same results as the built index,
+and every writer path (grow a copy, rebuild from rows, save) still works on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.embeddings import HashEmbedder
+from assistant.indexing import Ingestor
+from assistant.settings import StoreSettings
+from assistant.store import FaissVectorStore, load_snapshot
+from tests.conftest import make_settings
+
+pytestmark = pytest.mark.unit
+
+SETTINGS = StoreSettings(hnsw_threshold=500)
+
+
+def _unit_vectors(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
+    v = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def _saved_ivf(tmp_path: Path, n: int = 2000) -> tuple[FaissVectorStore, Path, np.ndarray]:
+    vectors = _unit_vectors(n)
+    built = FaissVectorStore.build(vectors, SETTINGS)
+    assert built.kind == "ivf"
+    path = tmp_path / "vectors.faiss"
+    built.save(path)
+    return built, path, vectors
+
+
+def test_a_saved_ivf_is_mapped_and_answers_as_the_built_one(tmp_path: Path) -> None:
+    built, path, vectors = _saved_ivf(tmp_path)
+    loaded = FaissVectorStore.load(path)
+    assert loaded.mapped_from == path and loaded.kind == "ivf" and loaded.size == len(vectors)
+    queries = _unit_vectors(7, seed=1)
+    for a, b in zip(built.search(queries, 40), loaded.search(queries, 40), strict=True):
+        np.testing.assert_array_equal(a, b)
+    rows = np.array([0, 1234, len(vectors) - 1])
+    np.testing.assert_array_equal(loaded.vectors(rows), vectors[rows])
+
+
+def test_exact_indexes_are_read_whole(tmp_path: Path) -> None:
+    FaissVectorStore.build(_unit_vectors(100), SETTINGS).save(tmp_path / "flat.faiss")
+    flat = FaissVectorStore.load(tmp_path / "flat.faiss")
+    assert flat.kind == "flat" and flat.mapped_from is None
+    grown = flat.extended(_unit_vectors(5, seed=2), SETTINGS)
+    assert (flat.size, grown.size) == (100, 105)
+
+
+def test_growing_a_mapped_ivf_copies_it_and_leaves_it_untouched(tmp_path: Path) -> None:
+    built, path, _ = _saved_ivf(tmp_path)
+    loaded = FaissVectorStore.load(path)
+    added = _unit_vectors(30, seed=3)
+    grown = loaded.extended(added, SETTINGS)
+    expected = built.extended(added, SETTINGS)
+    assert grown.mapped_from is None and loaded.size == 2000 and grown.size == 2030
+    assert grown.index.nlist == loaded.index.nlist  # trained lists kept, not retrained
+    queries = _unit_vectors(5, seed=4)
+    for a, b in zip(expected.search(queries, 40), grown.search(queries, 40), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(grown.vectors(np.arange(2000, 2030)), added)
+
+
+def test_saving_a_mapped_ivf_writes_a_self_contained_file(tmp_path: Path) -> None:
+    built, path, _ = _saved_ivf(tmp_path)
+    copy = tmp_path / "next" / "vectors.faiss"
+    copy.parent.mkdir()
+    FaissVectorStore.load(path).save(copy)
+    path.unlink()  # the copy must not point at the file it was mapped from
+    again = FaissVectorStore.load(copy)
+    queries = _unit_vectors(5, seed=5)
+    for a, b in zip(built.search(queries, 40), again.search(queries, 40), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_mapped_ivf_whose_file_was_pruned_still_grows(tmp_path: Path) -> None:
+    _, path, vectors = _saved_ivf(tmp_path)
+    loaded = FaissVectorStore.load(path)
+    path.unlink()  # an old generation pruned by another process: the mapping stays readable
+    grown = loaded.extended(_unit_vectors(10, seed=6), SETTINGS)
+    assert grown.size == 2010
+    np.testing.assert_array_equal(grown.vectors(np.array([0, 1999])), vectors[[0, 1999]])
+
+
+def test_adding_and_removing_papers_on_a_served_ivf_index(
+    tmp_path: Path, corpus_copy: Path
+) -> None:
+    settings = make_settings(tmp_path, corpus_copy, store={"hnsw_threshold": 20})
+    Ingestor(settings, HashEmbedder()).run()
+    served = load_snapshot(settings.paths.index_dir, settings.store)
+    assert served.store.kind == "ivf" and served.store.mapped_from is not None
+    before = served.store.vectors()
+
+    extra = tmp_path / "extra.txt"
+    extra.write_text(
+        "Chengdu Rail Notes\n\nThe Chengdu rail port opened a new freight line to Lodz. " * 3,
+        encoding="utf-8",
+    )
+    added, report = Ingestor(settings, HashEmbedder()).run([extra])
+    assert report.chunks > len(served.chunks)
+    grown = load_snapshot(settings.paths.index_dir, settings.store)
+    assert grown.store.size == report.chunks and grown.path != served.path
+    np.testing.assert_array_equal(grown.store.vectors(np.arange(len(before))), before)
+    np.testing.assert_array_equal(served.store.vectors(), before)  # the served one unchanged
+
+    (corpus_copy / sorted(p.name for p in corpus_copy.glob("*.txt"))[0]).unlink()
+    _, shrunk = Ingestor(settings, HashEmbedder()).run()
+    assert load_snapshot(settings.paths.index_dir, settings.store).store.size == shrunk.chunks
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.999])
+def test_a_truncated_ivf_file_is_refused_at_load_not_when_searched(
+    tmp_path: Path, keep: float
+) -> None:
+    _, path, _ = _saved_ivf(tmp_path)
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(RuntimeError):  # load_snapshot turns this into its recovery path
+        FaissVectorStore.load(path)
