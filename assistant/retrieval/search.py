@@ -123,9 +123,25 @@ class BM25Index:
         )
         if not tokens or not tokens[0]:
             return []
-        with self._lock:  # n_threads=0: in this thread (1 starts a thread pool per query, 2 ms)
-            docs, scores = self.model.retrieve([tokens[0]], k=k, show_progress=False, n_threads=0)
-        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+        with self._lock:
+            scores = self.model.get_scores(tokens[0])  # one score per chunk, 0: no shared word
+        return top_positive(scores, k)
+
+
+def top_positive(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The ``k`` best positive scores as (position, score), best first, equal scores in
+    position order.
+
+    Only the chunks sharing a word with the query score above zero, so those are the ones
+    ranked: NumPy's ``argpartition`` over every score (what ``bm25s.retrieve`` does) degrades
+    on the many equal zeros, 175 ms at 1M chunks against 3 ms for this (bench/README.md).
+    """
+    hits = np.flatnonzero(scores > 0)
+    if len(hits) > k:
+        kth = np.partition(scores[hits], len(hits) - k)[len(hits) - k]
+        hits = hits[scores[hits] >= kth]  # every tie of the k-th score, cut after ordering
+    order = np.lexsort((hits, -scores[hits]))[:k]
+    return [(int(p), float(scores[p])) for p in hits[order]]
 
 
 class Retriever:
