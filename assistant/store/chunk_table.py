@@ -40,7 +40,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from ..corpus.front_matter import title_block
+from ..corpus.front_matter import read_offsets, rules_fingerprint, stored_offsets, title_block
 from ..errors import IndexIncompatibleError
 from .files import fsync
 from .layout import ChunkLayout, group_by_doc
@@ -157,6 +157,7 @@ class StoredDocRecord(DocRecord):
     segments = _Lazy()  # type: ignore[assignment]
     minhash = _Lazy()  # type: ignore[assignment]
     title_block: str | None  # the text before the first section: authors without the text
+    front_offsets: list[tuple[str, int, int]] | None  # front matter found at ingest
     _texts: PaperTexts
     _row: int
 
@@ -178,6 +179,7 @@ def write_tables(
         for doc_id, doc in documents.items():
             light[doc_id] = {k: getattr(doc, k) for k in _LIGHT}
             light[doc_id]["title_block"] = title_block(doc.clean_text, doc.sections)
+            light[doc_id]["front_matter"] = _front_matter(doc)
             line = {"doc_id": doc_id, **{k: getattr(doc, k) for k in HEAVY}}
             ends.append(ends[-1] + f.write(_line(line)))
         fsync(f)
@@ -212,6 +214,14 @@ def write_tables(
         fsync(t)
 
 
+def _front_matter(doc: DocRecord) -> dict[str, Any]:
+    """The paper's front-matter offsets: a stored paper's own (its text unchanged), else found."""
+    kept = getattr(doc, "front_offsets", None)
+    if kept is not None and not any(name in doc.__dict__ for name in HEAVY):
+        return {"rules": rules_fingerprint(), "fields": [list(f) for f in kept]}
+    return stored_offsets(doc.clean_text, doc.sections)
+
+
 def read_tables(folder: Path) -> tuple[dict[str, DocRecord], ChunkTable]:
     """The papers (light fields loaded, texts on demand) and chunks of a generation.
 
@@ -238,8 +248,10 @@ def read_papers(folder: Path) -> dict[str, DocRecord]:
         documents: dict[str, DocRecord] = {}
         for row, (doc_id, values) in enumerate(light.items()):
             head = values.pop("title_block", None)
+            front = read_offsets(values.pop("front_matter", None))
             doc = StoredDocRecord(**values)
             doc.title_block = head if isinstance(head, str) else None
+            doc.front_offsets = front
             for name in HEAVY:
                 doc.__dict__.pop(name, None)
             doc._texts, doc._row = texts, row

@@ -267,3 +267,35 @@ def test_stored_title_block_gives_the_authors_of_the_full_text(text: str) -> Non
         doc = SimpleNamespace(clean_text=text, sections=sections, title_block=head)
         want = authors_of(detect(text, sections))
         assert FrontMatterCache({"d": doc}).authors("d") == want  # type: ignore[dict-item]
+
+
+def test_front_matter_found_at_ingest_is_served_without_scanning_the_text(
+    tmp_path: Path, corpus_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each paper's front-matter offsets are stored with it: serving gives the fields detection
+    over the full text gives, without running it; offsets from other rules are not trusted."""
+    from assistant.corpus import front_matter
+
+    settings = make_settings(tmp_path, corpus_copy)
+    fresh, _ = Ingestor(settings, HashEmbedder()).run()
+    want = {d: front_matter.FrontMatterCache(fresh.documents).fields(d) for d in fresh.documents}
+    assert sum(1 for found in want.values() if found) >= 3
+    stored = load_snapshot(settings.paths.index_dir)
+
+    def scan(*_: object) -> list[object]:
+        raise AssertionError("front matter detected again at serving time")
+
+    monkeypatch.setattr(front_matter, "detect", scan)
+    served = front_matter.FrontMatterCache(stored.documents)
+    assert {d: served.fields(d) for d in stored.documents} == want
+    monkeypatch.undo()
+
+    papers = stored.path / "papers.json"  # type: ignore[operator]
+    light = json.loads(papers.read_text(encoding="utf-8"))
+    for values in light.values():
+        values["front_matter"]["rules"] = "older rules"
+    papers.write_text(json.dumps(light), encoding="utf-8")
+    stale = load_snapshot(settings.paths.index_dir)
+    assert all(getattr(d, "front_offsets", 0) is None for d in stale.documents.values())
+    again = front_matter.FrontMatterCache(stale.documents)
+    assert {d: again.fields(d) for d in stale.documents} == want  # detected again
