@@ -22,6 +22,7 @@ before it existed) loads too: the answerer then embeds at question time, as it u
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ SPANS_FILE = "sentence_spans.npy"
 DOCS_FILE = "sentence_docs.json"
 
 Embed = Callable[[Sequence[str]], np.ndarray]
+_INDEXED_PAPERS = 256  # papers whose span -> row index is kept (a few hundred spans each)
 
 
 @dataclass
@@ -53,9 +55,15 @@ class SentenceTable:
     spans: np.ndarray  # int64 [m, 3]: start, end, vector row
     vectors: np.ndarray  # float32 [u, dim], L2-normalised like every vector of the index
     _rows: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+    _span_rows: Callable[[str], dict[tuple[int, int], int]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self._rows = {d: i for i, d in enumerate(self.doc_ids)}
+        # (start, end) -> row per paper, built on a paper's first lookup: an answer looks up
+        # the sentences of the same few papers again and again
+        self._span_rows = functools.lru_cache(maxsize=_INDEXED_PAPERS)(self._index_spans)
 
     @property
     def size(self) -> int:
@@ -76,17 +84,16 @@ class SentenceTable:
     def lookup(self, keys: Sequence[tuple[str, int, int]]) -> tuple[np.ndarray, np.ndarray]:
         """Vectors of the spans ``keys`` (zeros where absent) and which ones were found."""
         rows = np.full(len(keys), -1, np.int64)
-        by_doc: dict[str, dict[tuple[int, int], int]] = {}
         for n, (doc_id, start, end) in enumerate(keys):
-            index = by_doc.get(doc_id)
-            if index is None:
-                index = by_doc[doc_id] = {(a, b): r for a, b, r in self.doc_spans(doc_id).tolist()}
-            rows[n] = index.get((start, end), -1)
+            rows[n] = self._span_rows(doc_id).get((start, end), -1)
         found = rows >= 0
         out = np.zeros((len(keys), self.dimension), np.float32)
         if found.any():
             out[found] = self.vectors[rows[found]]
         return out, found
+
+    def _index_spans(self, doc_id: str) -> dict[tuple[int, int], int]:
+        return {(a, b): r for a, b, r in self.doc_spans(doc_id).tolist()}
 
     def save(self, folder: Path) -> None:
         """Write the three files into a generation folder being built (fsynced)."""
