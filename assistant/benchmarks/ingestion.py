@@ -89,7 +89,9 @@ def bench_ingestion(
 def _once_per_process(settings: Settings) -> None:
     """What any first ingest in a process pays once, like the model load: bm25s's import and
     tiktoken's BPE table. Paid before the timed runs, reported as ``imports_s``."""
-    import bm25s  # noqa: F401
+    from ..retrieval.search import import_bm25s
+
+    import_bm25s()
     import Stemmer  # noqa: F401
 
     token_encoding(settings.chunking.encoding)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -57,8 +58,9 @@ class BM25Index:
     _FORMAT = {"format": 1, "stopwords": "en", "stemmer": "english", "text": "embed_text"}
 
     def __init__(self, texts: list[str], model: Any | None = None) -> None:
-        import bm25s
         import Stemmer
+
+        bm25s = import_bm25s()
 
         self._bm25s = bm25s
         self._stemmer = Stemmer.Stemmer("english")
@@ -94,8 +96,7 @@ class BM25Index:
     @classmethod
     def load(cls, path: Path, documents: int) -> BM25Index | None:
         """The saved index memory-mapped, or None when absent, unreadable or from other chunks."""
-        import bm25s
-
+        bm25s = import_bm25s()
         try:
             meta = json.loads((path / "lexical.json").read_text(encoding="utf-8"))
             if meta != {**cls._FORMAT, "documents": documents}:
@@ -126,6 +127,24 @@ class BM25Index:
         with self._lock:
             scores = self.model.get_scores(tokens[0])  # one score per chunk, 0: no shared word
         return top_positive(scores, k)
+
+
+def import_bm25s() -> Any:
+    """bm25s, imported without numba: bm25s imports numba whenever it is installed (ranx, for
+    the evaluation, installs it), ~0.3 s of a fresh process's first answer, though the NumPy
+    backend used here never calls it. Only bm25s sees numba as missing; a later ``import
+    numba`` anywhere works as usual."""
+    if "bm25s" in sys.modules:
+        return sys.modules["bm25s"]
+    block = "numba" not in sys.modules
+    if block:
+        sys.modules["numba"] = None  # type: ignore[assignment]  # `import numba` raises
+    try:
+        import bm25s
+    finally:
+        if block and sys.modules.get("numba", False) is None:
+            del sys.modules["numba"]
+    return bm25s
 
 
 def top_positive(scores: np.ndarray, k: int) -> list[tuple[int, float]]:

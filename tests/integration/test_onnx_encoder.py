@@ -92,5 +92,7 @@ def test_cold_ask_does_not_import_torch(
     assert "\nSources\n" in done.stdout
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
     assert "onnxruntime" in imported  # the question was encoded, by the export
-    heavy = {"torch", "sentence_transformers", "transformers"} & imported
-    assert not heavy, heavy
+    assert "bm25s" in imported  # keyword search ran...
+    # numba is listed when bm25s tries it (blocked, it fails at once); numba.core when it loads
+    heavy = {"torch", "sentence_transformers", "transformers", "numba.core"} & imported
+    assert not heavy, heavy  # ...without bm25s's unused numba import

@@ -36,3 +36,22 @@ def test_search_ranks_what_bm25s_scores() -> None:
     ]
     assert found[0][0] == 0 and 2 not in [p for p, _ in found]
     assert index.search("zebra", 3) == []
+
+
+def test_bm25s_is_imported_without_numba_and_numba_still_imports() -> None:
+    """In a fresh interpreter: the keyword index loads and searches without numba in the
+    process, and ``import numba`` afterwards (ranx does) still works."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from assistant.retrieval.search import BM25Index\n"
+        "index = BM25Index(['rail freight to Europe', 'tea and pandas'])\n"
+        "assert index.search('rail', 2)[0][0] == 0\n"
+        "assert 'numba' not in sys.modules, 'numba imported'\n"
+        "import numba\n"
+        "print('ok', numba.__version__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("ok"), done.stderr[-1500:]
