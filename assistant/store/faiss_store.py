@@ -132,12 +132,16 @@ class FaissVectorStore:
         demand and shared by every process serving the same generation (generation files are
         never rewritten in place). Exact and HNSW indexes are read whole (FAISS ignores the
         flag for them)."""
-        index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+        mapped: Path | None = path
+        try:
+            index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+        except RuntimeError:  # a platform or file FAISS cannot map: read it whole (or fail so)
+            index, mapped = faiss.read_index(str(path)), None
         if not isinstance(index, faiss.IndexIVF):
             return cls(index)
         if index.direct_map.type == 0:
             index.make_direct_map()  # an IVF written elsewhere: rows must be reconstructible
-        return cls(index, mapped_from=path)
+        return cls(index, mapped_from=mapped)
 
 
 @contextmanager

@@ -122,3 +122,26 @@ def test_a_truncated_ivf_file_is_refused_at_load_not_when_searched(
     path.write_bytes(data[: int(len(data) * keep)])
     with pytest.raises(RuntimeError):  # load_snapshot turns this into its recovery path
         FaissVectorStore.load(path)
+
+
+def test_an_index_faiss_cannot_map_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import faiss
+
+    built, path, _ = _saved_ivf(tmp_path)
+    read = faiss.read_index
+
+    def no_mmap(name: str, flags: int = 0) -> object:
+        if flags:
+            raise RuntimeError("mmap not supported here")
+        return read(name)
+
+    monkeypatch.setattr(faiss, "read_index", no_mmap)
+    loaded = FaissVectorStore.load(path)
+    assert loaded.mapped_from is None and loaded.kind == "ivf"
+    grown = loaded.extended(_unit_vectors(3, seed=7), SETTINGS)  # cloned, as before mapping
+    assert (loaded.size, grown.size) == (2000, 2003)
+    queries = _unit_vectors(3, seed=8)
+    for a, b in zip(built.search(queries, 40), loaded.search(queries, 40), strict=True):
+        np.testing.assert_array_equal(a, b)
