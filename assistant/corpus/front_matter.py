@@ -224,14 +224,17 @@ def title_block(text: str, sections: Sequence[Sequence[object]]) -> str:
     return text[: paragraphs[-1][1]] if paragraphs else ""
 
 
-def rules_fingerprint() -> str:
-    """Hash of these rules' source: offsets stored by an index are used only while it matches."""
-    return _rules_fingerprint()
-
-
 @functools.lru_cache(maxsize=1)
-def _rules_fingerprint() -> str:
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+def rules_fingerprint() -> str:
+    """Hash of these rules' source: offsets stored by an index are used only while it matches
+    (a build shipped without sources: the package version)."""
+    try:
+        source = Path(__file__).read_bytes()
+    except OSError:
+        from .._version import __version__
+
+        source = __version__.encode()
+    return hashlib.sha256(source).hexdigest()[:16]
 
 
 def stored_offsets(text: str, sections: Sequence[Sequence[object]]) -> dict[str, Any]:
