@@ -40,7 +40,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from ..corpus.front_matter import read_offsets, rules_fingerprint, stored_offsets, title_block
+from ..corpus.front_matter import offsets, read_offsets, stored_offsets, title_block
 from ..errors import IndexIncompatibleError
 from .files import fsync
 from .layout import ChunkLayout, group_by_doc
@@ -217,9 +217,9 @@ def write_tables(
 def _front_matter(doc: DocRecord) -> dict[str, Any]:
     """The paper's front-matter offsets: a stored paper's own (its text unchanged), else found."""
     kept = getattr(doc, "front_offsets", None)
-    if kept is not None and not any(name in doc.__dict__ for name in HEAVY):
-        return {"rules": rules_fingerprint(), "fields": [list(f) for f in kept]}
-    return stored_offsets(doc.clean_text, doc.sections)
+    if kept is None or any(name in doc.__dict__ for name in HEAVY):
+        kept = offsets(doc.clean_text, doc.sections)
+    return stored_offsets(kept)
 
 
 def read_tables(folder: Path) -> tuple[dict[str, DocRecord], ChunkTable]:
