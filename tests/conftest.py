@@ -10,6 +10,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant import Assistant, Settings
@@ -34,6 +35,12 @@ def _isolated_paths(
     monkeypatch.setenv("ASSISTANT_PATHS__CACHE_DIR", str(base / "cache"))
     monkeypatch.setenv("ASSISTANT_PATHS__UPLOADS_DIR", str(base / "uploads"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def unit_vectors(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
+    """``n`` random L2-normalised float32 vectors (a fixed seed): stand-ins for embeddings."""
+    v = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
 def cli_env(settings: Settings, **extra: str) -> dict[str, str]:

@@ -24,17 +24,12 @@ from assistant.cli import app
 from assistant.embeddings import HashEmbedder
 from assistant.indexing import Ingestor
 from assistant.retrieval import BM25Index, Retriever
-from assistant.settings import RetrievalSettings, StoreSettings
-from assistant.store import FaissVectorStore, load_snapshot
+from assistant.settings import RetrievalSettings
+from assistant.store import load_snapshot
 from assistant.store.sentences import SentenceTable
-from tests.conftest import make_settings
+from tests.conftest import make_settings, unit_vectors
 
 pytestmark = pytest.mark.unit
-
-
-def _unit_vectors(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
-    v = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
 # Keys other runs and the history compare on: renaming one breaks the comparison across versions.
@@ -173,7 +168,7 @@ def test_each_run_appends_one_history_line(tmp_path: Path) -> None:
 
 def test_synthetic_passages_point_into_their_papers() -> None:
     sentences = [f"Sentence number {i} talks about Chengdu and rail freight." for i in range(20)]
-    base = BaseText(sentences, _unit_vectors(20), ["Where is Chengdu?"])
+    base = BaseText(sentences, unit_vectors(20), ["Where is Chengdu?"])
     corpus = synthetic_corpus(250, base, seed=3)
     assert len(corpus.chunks) == 250 and len(corpus.documents) == 3
     for chunk in corpus.chunks:
@@ -189,7 +184,7 @@ def test_synthetic_sentence_table_is_what_ingest_would_store() -> None:
     ingest builds from the chunks (every span the answerer scores, the sentence's vector)."""
     sentences = [f"Sentence number {i} talks about Chengdu and rail freight" for i in range(12)]
     sentences += ["Trade grew by 10.9% a year.", "(Section 4) Exports doubled, e.g. in 2019"]
-    vectors = _unit_vectors(len(sentences))
+    vectors = unit_vectors(len(sentences))
     corpus = synthetic_corpus(250, BaseText(sentences, vectors, ["Where?"]), seed=5)
     rows = {t: i for i, t in enumerate(sentences)}
 
@@ -214,31 +209,6 @@ def test_bench_command_rejects_bad_sizes() -> None:
     result = CliRunner().invoke(app, ["bench", "--sizes", "1000,lots"])
     assert result.exit_code == 2
     assert "--sizes" in result.output
-
-
-def test_index_type_follows_size_and_rows_read_back() -> None:
-    vectors = _unit_vectors(3000)
-    settings = StoreSettings(hnsw_threshold=2000)
-    assert FaissVectorStore.build(vectors[:2000], settings).kind == "flat"
-    ivf = FaissVectorStore.build(vectors, settings)
-    assert ivf.kind == "ivf" and ivf.index.nlist == 64  # power of two nearest sqrt(3000)
-    rows = np.array([5, 2999, 0])
-    assert np.allclose(ivf.vectors(rows), vectors[rows])
-    hnsw = FaissVectorStore.build(vectors, settings.model_copy(update={"ann": "hnsw"}))
-    assert hnsw.kind == "hnsw"
-
-
-def test_extending_keeps_the_old_store_and_crosses_the_threshold() -> None:
-    vectors = _unit_vectors(2100)
-    settings = StoreSettings(hnsw_threshold=2000)
-    flat = FaissVectorStore.build(vectors[:1900], settings)
-    grown = flat.extended(vectors[1900:2000], settings)
-    assert (flat.size, grown.size, grown.kind) == (1900, 2000, "flat")
-    crossed = grown.extended(vectors[2000:], settings)
-    assert crossed.kind == "ivf" and crossed.size == 2100
-    assert np.allclose(crossed.vectors(np.array([0, 2099])), vectors[[0, 2099]])
-    more = crossed.extended(vectors[:10], settings)  # same list count: trained lists reused
-    assert more.kind == "ivf" and more.index.nlist == crossed.index.nlist and more.size == 2110
 
 
 def test_keyword_index_is_saved_with_the_generation_and_memory_mapped(

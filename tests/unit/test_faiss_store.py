@@ -1,5 +1,6 @@
-"""A saved IVF index is served from a read-only memory map: same results as the built index,
-and every writer path (grow a copy, rebuild from rows, save) still works on it."""
+"""FAISS store: the index type follows the size; a saved IVF index is served from a read-only
+memory map with the built index's results, and every writer path (grow a copy, rebuild from
+rows, save) still works on it."""
 
 from __future__ import annotations
 
@@ -12,20 +13,15 @@ from assistant.embeddings import HashEmbedder
 from assistant.indexing import Ingestor
 from assistant.settings import StoreSettings
 from assistant.store import FaissVectorStore, load_snapshot
-from tests.conftest import make_settings
+from tests.conftest import make_settings, unit_vectors
 
 pytestmark = pytest.mark.unit
 
 SETTINGS = StoreSettings(hnsw_threshold=500)
 
 
-def _unit_vectors(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
-    v = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
-
-
 def _saved_ivf(tmp_path: Path, n: int = 2000) -> tuple[FaissVectorStore, Path, np.ndarray]:
-    vectors = _unit_vectors(n)
+    vectors = unit_vectors(n)
     built = FaissVectorStore.build(vectors, SETTINGS)
     assert built.kind == "ivf"
     path = tmp_path / "vectors.faiss"
@@ -37,7 +33,7 @@ def test_a_saved_ivf_is_mapped_and_answers_as_the_built_one(tmp_path: Path) -> N
     built, path, vectors = _saved_ivf(tmp_path)
     loaded = FaissVectorStore.load(path)
     assert loaded.mapped_from == path and loaded.kind == "ivf" and loaded.size == len(vectors)
-    queries = _unit_vectors(7, seed=1)
+    queries = unit_vectors(7, seed=1)
     for a, b in zip(built.search(queries, 40), loaded.search(queries, 40), strict=True):
         np.testing.assert_array_equal(a, b)
     rows = np.array([0, 1234, len(vectors) - 1])
@@ -45,22 +41,22 @@ def test_a_saved_ivf_is_mapped_and_answers_as_the_built_one(tmp_path: Path) -> N
 
 
 def test_exact_indexes_are_read_whole(tmp_path: Path) -> None:
-    FaissVectorStore.build(_unit_vectors(100), SETTINGS).save(tmp_path / "flat.faiss")
+    FaissVectorStore.build(unit_vectors(100), SETTINGS).save(tmp_path / "flat.faiss")
     flat = FaissVectorStore.load(tmp_path / "flat.faiss")
     assert flat.kind == "flat" and flat.mapped_from is None
-    grown = flat.extended(_unit_vectors(5, seed=2), SETTINGS)
+    grown = flat.extended(unit_vectors(5, seed=2), SETTINGS)
     assert (flat.size, grown.size) == (100, 105)
 
 
 def test_growing_a_mapped_ivf_copies_it_and_leaves_it_untouched(tmp_path: Path) -> None:
     built, path, _ = _saved_ivf(tmp_path)
     loaded = FaissVectorStore.load(path)
-    added = _unit_vectors(30, seed=3)
+    added = unit_vectors(30, seed=3)
     grown = loaded.extended(added, SETTINGS)
     expected = built.extended(added, SETTINGS)
     assert grown.mapped_from is None and loaded.size == 2000 and grown.size == 2030
     assert grown.index.nlist == loaded.index.nlist  # trained lists kept, not retrained
-    queries = _unit_vectors(5, seed=4)
+    queries = unit_vectors(5, seed=4)
     for a, b in zip(expected.search(queries, 40), grown.search(queries, 40), strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(grown.vectors(np.arange(2000, 2030)), added)
@@ -73,7 +69,7 @@ def test_saving_a_mapped_ivf_writes_a_self_contained_file(tmp_path: Path) -> Non
     FaissVectorStore.load(path).save(copy)
     path.unlink()  # the copy must not point at the file it was mapped from
     again = FaissVectorStore.load(copy)
-    queries = _unit_vectors(5, seed=5)
+    queries = unit_vectors(5, seed=5)
     for a, b in zip(built.search(queries, 40), again.search(queries, 40), strict=True):
         np.testing.assert_array_equal(a, b)
 
@@ -82,7 +78,7 @@ def test_a_mapped_ivf_whose_file_was_pruned_still_grows(tmp_path: Path) -> None:
     _, path, vectors = _saved_ivf(tmp_path)
     loaded = FaissVectorStore.load(path)
     path.unlink()  # an old generation pruned by another process: the mapping stays readable
-    grown = loaded.extended(_unit_vectors(10, seed=6), SETTINGS)
+    grown = loaded.extended(unit_vectors(10, seed=6), SETTINGS)
     assert grown.size == 2010
     np.testing.assert_array_equal(grown.vectors(np.array([0, 1999])), vectors[[0, 1999]])
 
@@ -140,8 +136,33 @@ def test_an_index_faiss_cannot_map_is_read_whole(
     monkeypatch.setattr(faiss, "read_index", no_mmap)
     loaded = FaissVectorStore.load(path)
     assert loaded.mapped_from is None and loaded.kind == "ivf"
-    grown = loaded.extended(_unit_vectors(3, seed=7), SETTINGS)  # cloned, as before mapping
+    grown = loaded.extended(unit_vectors(3, seed=7), SETTINGS)  # cloned, as before mapping
     assert (loaded.size, grown.size) == (2000, 2003)
-    queries = _unit_vectors(3, seed=8)
+    queries = unit_vectors(3, seed=8)
     for a, b in zip(built.search(queries, 40), loaded.search(queries, 40), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_index_type_follows_size_and_rows_read_back() -> None:
+    vectors = unit_vectors(3000)
+    settings = StoreSettings(hnsw_threshold=2000)
+    assert FaissVectorStore.build(vectors[:2000], settings).kind == "flat"
+    ivf = FaissVectorStore.build(vectors, settings)
+    assert ivf.kind == "ivf" and ivf.index.nlist == 64  # power of two nearest sqrt(3000)
+    rows = np.array([5, 2999, 0])
+    assert np.allclose(ivf.vectors(rows), vectors[rows])
+    hnsw = FaissVectorStore.build(vectors, settings.model_copy(update={"ann": "hnsw"}))
+    assert hnsw.kind == "hnsw"
+
+
+def test_extending_keeps_the_old_store_and_crosses_the_threshold() -> None:
+    vectors = unit_vectors(2100)
+    settings = StoreSettings(hnsw_threshold=2000)
+    flat = FaissVectorStore.build(vectors[:1900], settings)
+    grown = flat.extended(vectors[1900:2000], settings)
+    assert (flat.size, grown.size, grown.kind) == (1900, 2000, "flat")
+    crossed = grown.extended(vectors[2000:], settings)
+    assert crossed.kind == "ivf" and crossed.size == 2100
+    assert np.allclose(crossed.vectors(np.array([0, 2099])), vectors[[0, 2099]])
+    more = crossed.extended(vectors[:10], settings)  # same list count: trained lists reused
+    assert more.kind == "ivf" and more.index.nlist == crossed.index.nlist and more.size == 2110
