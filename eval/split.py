@@ -3,12 +3,13 @@
 
 Standalone (standard library only)::
 
-    python eval/split.py [PATH] [--check]
+    python eval/split.py [PATH] [--seed SEED] [--check]
 
 Within each question type, items are ordered by ``sha256(SEED + ":" + id)`` and the first
 ``round(n * DEV_SHARE)`` become ``dev``, the rest ``test``. The order depends only on the seed
 and each item's id, so the split is deterministic, ids stay stable, and adding an item never
-moves an existing one to the other side unless its type's dev quota changes. The result is
+moves an existing one to the other side unless its type's dev quota changes. ``--seed`` picks
+another seed for another set (default: the gold set's ``SEED``). The result is
 written back as a ``"split"`` field on every item (file order and other fields unchanged).
 ``--check`` writes nothing and exits 1 when the stored split differs from the computed one.
 """
@@ -54,11 +55,12 @@ def _read(path: Path) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Assign a stratified dev/test split.")
     ap.add_argument("path", nargs="?", default=str(DEFAULT_PATH), help="gold set (JSONL)")
+    ap.add_argument("--seed", default=SEED, help=f"hash seed (default {SEED!r})")
     ap.add_argument("--check", action="store_true", help="verify only, write nothing")
     args = ap.parse_args(argv)
     path = Path(args.path)
     items = _read(path)
-    splits = assign_splits(items)
+    splits = assign_splits(items, seed=args.seed)
     wrong = [i["id"] for i in items if i.get("split") != splits[i["id"]]]
     if args.check:
         for iid in wrong:
