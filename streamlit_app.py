@@ -19,6 +19,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from assistant import Answer, Assistant, Settings
 from assistant.errors import AssistantError
 from assistant.papers import IndexInfo, PaperInfo
+from assistant.settings import RetrievalMode
 from assistant.types import Turn
 from assistant.ui_support import (
     UPLOAD_TYPES,
@@ -114,19 +115,12 @@ def _assistant() -> Assistant | None:
     return None
 
 
-def _session_assistant(base: Assistant) -> Assistant:
-    """The shared Assistant with this session's retrieval knobs (same index and model)."""
+def _knobs(base: Assistant) -> tuple[RetrievalMode, int]:
+    """This session's retrieval mode and top-k (the sidebar's), passed to each question: the
+    one shared Assistant is never cloned for them."""
     mode = st.session_state.get("mode", base.settings.retrieval.mode)
     top_k = st.session_state.get("top_k", base.settings.retrieval.top_k)
-    retrieval = base.settings.retrieval
-    if (mode, top_k) == (retrieval.mode, retrieval.top_k):
-        return base
-    cached = st.session_state.get("_tuned")
-    if cached is not None and cached[0] is base.snapshot and cached[1:3] == (mode, top_k):
-        return cached[3]
-    tuned = base.with_settings(base.settings.with_updates(retrieval={"mode": mode, "top_k": top_k}))
-    st.session_state["_tuned"] = (base.snapshot, mode, top_k, tuned)
-    return tuned
+    return mode, int(top_k)
 
 
 # -- sidebar -----------------------------------------------------------------------------
@@ -381,13 +375,14 @@ def _ask(
 ) -> None:
     """Stream one answer into the chat and keep it in the conversation."""
     history = [Turn(question=e.question, answer=e.answer) for e in entries if e.answer]
-    label = f"{MODE_LABELS[bot.settings.retrieval.mode]} · top-{bot.settings.retrieval.top_k}"
+    mode, top_k = _knobs(bot)
+    label = f"{MODE_LABELS[mode]} · top-{top_k}"
     with st.chat_message("user"):
         st.markdown(answer_markdown(question))
     with st.chat_message("assistant"):
         slot = st.empty()
         try:
-            answer = _stream_into(slot, bot.stream(question, history))
+            answer = _stream_into(slot, bot.stream(question, history, k=top_k, mode=mode))
         except AssistantError as e:
             slot.error(escape_markdown(str(e)))
             entries.append(ChatEntry(question, error=str(e), settings_label=label))
@@ -460,7 +455,7 @@ def main() -> None:
         if not question.strip():
             st.error("Empty question: type a question about the papers.")
         else:
-            _ask(_session_assistant(base), question, entries, docs)
+            _ask(base, question, entries, docs)
     _export_button(export_slot, entries)  # last, so it includes this turn
 
 

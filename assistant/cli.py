@@ -140,18 +140,17 @@ def _note(message: str) -> None:
         err.print(f"[yellow]note:[/] {_safe(message)}", highlight=False)
 
 
-def _settings(mode: str | None = None, k: int | None = None) -> Settings:
-    if k is not None and k < 1:
-        raise _UsageError(f"--k must be a whole number of passages, at least 1, not {k}")
+def _settings() -> Settings:
     settings = Settings()
     if _opts.index_dir is not None:
         settings = settings.with_updates(paths={"index_dir": _opts.index_dir})
-    updates: dict[str, object] = {}
-    if mode:
-        updates["mode"] = mode
-    if k:
-        updates["top_k"] = k
-    return settings.with_updates(retrieval=updates) if updates else settings
+    return settings
+
+
+def _check_k(k: int | None) -> int | None:
+    if k is not None and k < 1:
+        raise _UsageError(f"--k must be a whole number of passages, at least 1, not {k}")
+    return k
 
 
 class _UsageError(Exception):
@@ -366,10 +365,11 @@ def ask(
     """Answer one question with numbered, quoted sources."""
     from .core import Assistant
 
+    k, retrieval_mode = _check_k(k), _mode(mode)  # for this question: the settings stay as set
     with _progress() as progress:  # drawn only if the index is built on first use
-        bot = Assistant.load(_settings(_mode(mode), k), progress=progress)
+        bot = Assistant.load(_settings(), progress=progress)
     _warn_stale(bot)
-    answer = bot.ask(question)
+    answer = bot.ask(question, k=k, mode=retrieval_mode)
     _print_answer(answer, as_json)
     if _opts.verbose:
         timings = ", ".join(f"{stage} {s * 1000:.0f} ms" for stage, s in answer.timings.items())
@@ -383,8 +383,9 @@ def chat(mode: Annotated[str | None, typer.Option(help="dense | bm25 | hybrid")]
     from .core import Assistant
     from .types import Turn
 
+    retrieval_mode = _mode(mode)
     with _progress() as progress:
-        bot = Assistant.load(_settings(_mode(mode)), progress=progress)
+        bot = Assistant.load(_settings(), progress=progress)
     _warn_stale(bot)
     history: list[Turn] = []
     if not _opts.quiet:
@@ -400,7 +401,7 @@ def chat(mode: Annotated[str | None, typer.Option(help="dense | bm25 | hybrid")]
             history = []
             continue
         try:
-            answer = bot.ask(question, history=history)
+            answer = bot.ask(question, history=history, mode=retrieval_mode)
         except AssistantError as e:
             err.print(f"[red]{_safe(e)}[/]", highlight=False)
             continue

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from .answering.base import AnswerContext, Answerer, abstention
 from .answering.factory import make_answerer
+from .answering.overview import wants_overview
 from .corpus.lexicon import load_lexicon
 from .embeddings import Embedder, make_embedder
-from .errors import IndexIncompatibleError, IndexMissingError, QuestionError
+from .errors import ConfigError, IndexIncompatibleError, IndexMissingError, QuestionError
 from .papers import (
     IndexInfo,
     IndexStatus,
@@ -212,6 +213,7 @@ class Assistant:
         self, query: str, k: int | None = None, mode: RetrievalMode | None = None
     ) -> list[Passage]:
         """The top ``k`` passages for ``query`` (no answer)."""
+        _check_knobs(k, mode)
         query = self._clean_question(query)[0]
         passages = self._state.retriever.retrieve(query, k=k, mode=mode)
         info = analyse(query, self.lexicon)
@@ -220,18 +222,37 @@ class Assistant:
             passages = ranked[: len(passages)]
         return passages
 
-    def ask(self, question: str, history: History | None = None) -> Answer:
-        """Answer ``question`` from the papers, every claim cited; abstain when they don't."""
+    def ask(
+        self,
+        question: str,
+        history: History | None = None,
+        *,
+        k: int | None = None,
+        mode: RetrievalMode | None = None,
+    ) -> Answer:
+        """Answer ``question`` from the papers, every claim cited; abstain when they don't.
+
+        ``history`` (earlier turns) resolves follow-ups such as "Why?"; ``k`` and ``mode`` set
+        the passages retrieved and the retrieval mode for this call only (default: settings).
+        """
         final: Answer | None = None
-        for piece in self._run(question, history, stream=False):
+        for piece in self._run(question, history, stream=False, k=k, mode=mode):
             if isinstance(piece, Answer):
                 final = piece
         assert final is not None
         return final
 
-    def stream(self, question: str, history: History | None = None) -> Iterator[str | Answer]:
-        """Yield the answer text in pieces as it is produced, then the final :class:`Answer`."""
-        yield from self._run(question, history, stream=True)
+    def stream(
+        self,
+        question: str,
+        history: History | None = None,
+        *,
+        k: int | None = None,
+        mode: RetrievalMode | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield the answer text in pieces as it is produced, then the final :class:`Answer`
+        (arguments as for :meth:`ask`)."""
+        yield from self._run(question, history, stream=True, k=k, mode=mode)
 
     def as_retriever(self, k: int | None = None):  # type: ignore[no-untyped-def]
         """A LangChain ``BaseRetriever`` over this index."""
@@ -239,49 +260,57 @@ class Assistant:
 
         return AssistantRetriever(assistant=self, k=k or self.settings.retrieval.top_k)
 
-    def _run(self, question: str, history: History | None, stream: bool) -> Iterator[str | Answer]:
+    def _run(
+        self,
+        question: str,
+        history: History | None,
+        stream: bool,
+        k: int | None = None,
+        mode: RetrievalMode | None = None,
+    ) -> Iterator[str | Answer]:
         t0 = time.perf_counter()
+        _check_knobs(k, mode)
         text, notice = self._clean_question(question)
         state = self._state
-        info = analyse(text, self.lexicon)
-        if info.mostly_cjk or not info.searchable:
-            why = (
-                "The papers are in English: please ask in English."
-                if info.mostly_cjk
-                else "The question has no words to search for: name the topic you are asking about."
-            )
-            answer = abstention(text, [], self.answerer.name, why)
-            answer.notice = " ".join(n for n in (notice, why) if n)
-            yield answer.text
-            yield answer
+        if analyse(text, self.lexicon).mostly_cjk:
+            yield from _refusal(text, notice, self.answerer.name, _NOT_ENGLISH)
             return
+        # a follow-up ("Why?", "And the revised version?") is read with the conversation
         resolved = resolve_followup(text, history)
         condense = getattr(self.answerer, "condense", None)  # an LLM rewrites follow-ups
-        standalone = condense(text, normalise_history(history)) if condense and history else None
-        text = standalone or text
-        hint = state.retriever.paper_names().named(standalone or resolved.search_query)
+        wordy = re.search(r"\w", text) is not None  # "???" has nothing to condense
+        condensed = (
+            condense(text, normalise_history(history)) if condense and history and wordy else None
+        )
+        asked = condensed or resolved.standalone
+        info = analyse(asked, self.lexicon)
+        if not info.searchable and wants_overview(asked) is None:  # "what are these about?"
+            yield from _refusal(text, notice, self.answerer.name, _NO_WORDS)
+            return
+        hint = state.retriever.paper_names().named(condensed or resolved.search_query)
         # a comparison names one paper and sets it against others: rank them all
         only = None if info.kind == "comparison" else set(hint.docs) or None
         passages = state.retriever.retrieve(
-            hint.query, boost_doc=resolved.boost_doc, only_docs=only
+            hint.query, k=k, mode=mode, boost_doc=resolved.boost_doc, only_docs=only
         )
         if info.kind == "comparison" and hint.docs:
-            named = state.retriever.retrieve(hint.query, only_docs=set(hint.docs))
+            named = state.retriever.retrieve(hint.query, k=k, mode=mode, only_docs=set(hint.docs))
             passages = interleave(named, passages, len(passages))
         if info.front_matter:
             passages = with_front_matter(state.retriever, info, passages, sorted(hint.docs))
         t1 = time.perf_counter()
         final: Answer | None = None
         if stream:
-            for piece in self.answerer.stream(text, passages, state.context):
+            for piece in self.answerer.stream(asked, passages, state.context):
                 if isinstance(piece, Answer):
                     final = piece
                 else:
                     yield piece
         else:
-            final = self.answerer.answer(text, passages, state.context)
+            final = self.answerer.answer(asked, passages, state.context)
         assert final is not None
         t2 = time.perf_counter()
+        final.question = text  # the user sees their own question, not the rewrite
         final.timings = {"retrieve": t1 - t0, "answer": t2 - t1, "total": t2 - t0}
         notices = [n for n in (notice, self.answerer_notice, final.notice) if n]
         final.notice = " ".join(dict.fromkeys(notices)) or None
@@ -302,6 +331,27 @@ class Assistant:
                 f"only the first {len(cut):,} were used.",
             )
         return text, None
+
+
+_NOT_ENGLISH = "The papers are in English: please ask in English."
+_NO_WORDS = "The question has no words to search for: name the topic you are asking about."
+_MODES = ("dense", "bm25", "hybrid")
+
+
+def _refusal(text: str, notice: str | None, answerer: str, why: str) -> Iterator[str | Answer]:
+    """An abstention saying why the question cannot be searched; the reason is in the text
+    only (not repeated as a notice, which the UI and the CLI show beside it)."""
+    answer = abstention(text, [], answerer, why)
+    answer.notice = notice
+    yield answer.text
+    yield answer
+
+
+def _check_knobs(k: int | None, mode: str | None) -> None:
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+        raise ConfigError(f"k must be a whole number of passages, at least 1, not {k!r}")
+    if mode is not None and mode not in _MODES:
+        raise ConfigError(f"mode must be dense, bm25 or hybrid, not {mode!r}")
 
 
 def _check_model(snapshot: IndexSnapshot, embedder: Embedder, settings: Settings) -> None:

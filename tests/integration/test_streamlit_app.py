@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from assistant import Settings
+from assistant import Assistant, Settings
 from assistant.answering.base import ABSTAIN_TEXT
 
 REPO = Path(__file__).resolve().parents[2]
@@ -116,6 +116,46 @@ def test_settings_apply_to_the_next_question(app_env: Path) -> None:
     _ask(at, FTZ_QUESTION)
     footer = at.chat_message[1].caption[-1].value
     assert "BM25 · top-3 · 3 passages searched" in footer
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_top_k_and_mode_apply_per_question_without_cloning_the_assistant(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_clone(self: Assistant, settings: Settings) -> Assistant:
+        raise AssertionError("the UI cloned the Assistant for its retrieval knobs")
+
+    monkeypatch.setattr(Assistant, "with_settings", no_clone)
+    at = _started()
+    at.radio(key="mode").set_value("bm25")
+    at.slider(key="top_k").set_value(3)
+    at.run()
+    _ask(at, FTZ_QUESTION)
+    assert "BM25 · top-3 · 3 passages searched" in at.chat_message[1].caption[-1].value
+    at.radio(key="mode").set_value("dense")
+    at.slider(key="top_k").set_value(5)
+    at.run()
+    _ask(at, FTZ_QUESTION)
+    assert "Dense · top-5 · 5 passages searched" in at.chat_message[3].caption[-1].value
+    assert "BM25 · top-3 · 3 passages searched" in at.chat_message[1].caption[-1].value
+    assert "_tuned" not in at.session_state
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_why_alone_is_refused_once_and_after_an_answer_follows_it(app_env: Path) -> None:
+    at = _started()
+    _ask(at, "Why?")
+    bot = at.chat_message[1]
+    assert len(bot.warning) == 1 and "no words to search for" in bot.warning[0].value
+    assert len(bot.info) == 0  # the reason is not repeated in a second box
+    _ask(at, FTZ_QUESTION)
+    _ask(at, "Why?")
+    assert len(at.chat_message) == 6
+    follow_up = _texts(at.chat_message[5])
+    assert "no words to search for" not in follow_up
+    assert "passages searched" in at.chat_message[5].caption[-1].value
 
 
 @pytest.mark.integration

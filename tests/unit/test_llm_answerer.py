@@ -275,7 +275,8 @@ def test_followup_is_condensed_into_the_search_query(bot: Assistant) -> None:
     clone.answerer = llm(bot, model)
     history = [Turn(question="When was the Sichuan Pilot Free Trade Zone established?")]
     answer = clone.ask("And how many firms are in that park?", history=history)
-    assert answer.question == rewrite
+    assert answer.question == "And how many firms are in that park?"  # as the user asked it
+    assert model.seen[1][-1].text.count(rewrite) == 1  # the model answered the rewrite
     assert answer.passages[0].doc_id == "paper_b.txt"
     assert answer.citation_recall == 1.0
     condense_prompt = model.seen[0][-1].text
