@@ -16,6 +16,7 @@ setup(
     package_dir=DATA,
     package_data={
         "assistant": ["py.typed"],
+        "assistant.answering": ["*.json"],
         "assistant._data.corpus": ["*.txt", "*.md", "*.pdf", "*.toml"],
         "assistant._data.prompts": ["*.txt"],
     },

@@ -160,38 +160,37 @@ class AnswerSettings(_Group):
     )
     max_sentences: int = Field(3, ge=1, description="Sentences in an extractive answer.")
     max_list_sentences: int = Field(6, ge=1, description="Sentences for list questions.")
-    abstain_threshold: float = Field(
-        0.3, description="Best sentence score below which the assistant declines."
+    abstain_threshold: float | None = Field(
+        None,
+        le=1.0,
+        description="Answerable probability below which the assistant declines; unset: the "
+        "threshold chosen on dev data and stored with the reader model.",
+    )
+    reader_model: Path | None = Field(
+        None,
+        description="The reader's weights (JSON from `python -m assistant.evaluation."
+        "train_reader`); unset: the ones shipped with the package.",
     )
     redundancy: float = Field(0.8, description="Cosine above which a sentence is redundant.")
-    typed_candidates: int = Field(
-        8, ge=1, description="Best sentences checked for a span of the asked kind (who, when...)."
-    )
-    typed_margin: float = Field(
-        0.2, ge=0.0, description="Score below the best sentence at which that check stops."
-    )
-    focus_min_share: float = Field(
-        0.5,
+    keep_share: float = Field(
+        0.2,
         ge=0.0,
         le=1.0,
-        description="Share of the question's focus words an answering sentence must hold.",
+        description="Sentences quoted beside the best one need at least this share of its "
+        "probability of answering.",
     )
-    typed_proximity: float = Field(
-        0.05,
-        ge=0.0,
-        description="Score lost per 100 characters between a figure or name and the words "
-        "the question asks about.",
+    typed_candidates: int = Field(
+        12,
+        ge=1,
+        description="Most probable sentences checked for a span of the asked kind (who, when...).",
     )
     max_factual_sentences: int = Field(
-        2, ge=1, description="Clauses quoted for a who/when/how-many question."
+        2, ge=1, description="Sentences quoted for a who/when/how-many question."
     )
     max_clause_words: int = Field(
-        40, ge=8, description="Longer sentences are cut to the clauses that answer."
+        40, ge=8, description="List items and comparison sides are cut to the clauses that answer."
     )
     max_list_items: int = Field(8, ge=2, description="Items quoted for a list question.")
-    max_sentence_words: int = Field(
-        100, ge=8, description="Longer sentences of other answers are cut to their clauses."
-    )
     max_question_chars: int = Field(2000, description="Longer questions are truncated.")
 
 

@@ -1,16 +1,17 @@
 """The offline default answerer: quote the sentences that answer the question, and cite them.
 
-Each sentence of the retrieved passages is scored against the question (embedding cosine plus
-idf-weighted term coverage, a nudge for figures on "how many" questions); a short,
-non-redundant set is chosen and printed in reading order with ``[n]`` markers. For list
-questions whose answer is a run of sub-sections ("4.1 ...", "4.2 ..."), the sub-section
-headings are the items. Every sentence is a verbatim quote, so every citation is checkably true.
-When the best evidence is weak the answer abstains and shows the closest passages.
+A trained reader decides (``features.py`` computes, ``scorer.py`` weighs): each sentence of the
+retrieved passages gets a probability of answering the question (meaning, the kind of span
+asked for, scope, position), and the question a calibrated probability of being answerable from
+them; below the threshold chosen on dev data it declines, saying what the closest passage does
+give when that is another year or a running total. Above it the answer is composed by kind: a
+who/when/how-many answer leads with the answering span, then quotes the whole sentence; lists are
+sub-section headings or an enumeration; comparisons quote each paper; overview questions quote
+abstracts and conclusions. Every quote is verbatim, so every citation is checkably true.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -25,31 +26,29 @@ from ..settings import AnswerSettings
 from ..store import DocRecord
 from ..types import Answer, Citation, Passage
 from .base import AnswerContext, abstention
-from .evidence import TypedSpan, clause_window, tied_to_focus, typed_spans
+from .evidence import clause_window, typed_spans
+from .features import (
+    Candidate,
+    QuestionVectors,
+    focus_phrase,
+    question_features,
+    question_years,
+    sentence_features,
+    span_distance,
+)
+from .overview import overview_answer, wants_overview
+from .scorer import ReaderModel, load_model
 
 _ENUMERATOR = re.compile(
     r"^(?:(?:First|Second|Third|Fourth|Fifth|Sixth|Finally|Lastly)(?:ly)?\b[,:]?|\(\d{1,2}\)|"
     r"\d{1,2}\)|[•\-\*]\s)"
 )
+_MONTH_BEFORE = re.compile(
+    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December)\s+(?:\d{1,2},?\s+)?$"
+)
 _NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s*\S")
 _PAREN = re.compile(r"^\((\d+)\)\s*\S")
-_DATE = re.compile(
-    r"\b(?:(?:January|February|March|April|May|June|July|August|September|October|November|"
-    r"December)\s+(?:\d{1,2},\s+)?\d{4}|(?:in|since|by|from)\s+(?:19|20)\d{2})\b"
-)
-
-
-@dataclass
-class _Candidate:
-    rank: int  # of its passage
-    passage: Passage
-    start: int
-    end: int
-    text: str
-    score: float = 0.0
-    cosine: float = 0.0
-    coverage: float = 0.0
-    vector: np.ndarray | None = None  # kept from scoring for the redundancy check
 
 
 class ExtractiveAnswerer:
@@ -64,6 +63,20 @@ class ExtractiveAnswerer:
         self.embedder = embedder
         self.settings = settings or AnswerSettings()
         self.lexicon = lexicon or EMPTY
+        self._model: ReaderModel | None = None
+
+    @property
+    def model(self) -> ReaderModel:
+        """The trained reader (loaded on first use: training reads features without it)."""
+        if self._model is None:
+            self._model = load_model(self.settings.reader_model)
+        return self._model
+
+    @property
+    def threshold(self) -> float:
+        """Answerable probability below which it declines: the setting, else the model's."""
+        t = self.settings.abstain_threshold
+        return self.model.threshold if t is None else t
 
     def stream(
         self, question: str, passages: list[Passage], ctx: AnswerContext
@@ -83,25 +96,35 @@ class ExtractiveAnswerer:
             if info.front_matter in ("affiliation", "authors", "venue"):
                 why = f"The paper does not state its {_FIELD_NAMES[info.front_matter]}."
                 return abstention(question, passages, self.name, why)
+        overview = overview_answer(question, wants_overview(question), passages, ctx, self.name)
+        if overview is not None:  # what the papers are about, from abstracts and conclusions
+            return overview
         body = [p for p in passages if p.field is None]
         candidates = self._candidates(body, ctx)
         if not candidates:
             return abstention(question, passages, self.name)
-        self._score(info, candidates, ctx)
-        best = max(candidates, key=lambda c: c.score)
-        # confidence is on abstain_threshold's scale (the eval sweeps the threshold with it)
-        confidence = best.score
-        if ctx.paper_names().named(question).docs:
-            confidence *= 2  # it names one of the papers: on topic, however it is phrased
-        if confidence < self.settings.abstain_threshold:
-            return _confident(abstention(question, passages, self.name), confidence)
-        missing = _unmatched_specifics(question, passages, ctx)
-        if missing:
-            why = f"They never mention {', '.join(missing)}."
-            return _confident(abstention(question, passages, self.name, why), confidence)
-        if info.wants_list:
+        features = self.read(info, candidates, ctx)
+        for c, p in zip(candidates, self.model.selection.probabilities(features), strict=True):
+            c.probability = float(p)
+        row = self.question_row(info, candidates, passages, ctx)
+        confidence = float(self.model.answerability.probabilities(row[None, :])[0])
+        if info.wants_list:  # a list whose heading the question names answers it outright
             listed = self._list_from_sections(info, candidates, ctx, passages)
-            listed = listed or self._list_from_enumeration(info, candidates, ctx, passages)
+            if listed is not None:
+                return _confident(listed, 1.0)
+        missing = _unmatched_specifics(question, passages, ctx)
+        if confidence < self.threshold or _off_corpus(question, missing):
+            reason = (
+                _Decline(f"They never mention {', '.join(missing)}.")
+                if missing
+                else (_scope_note(info, candidates) or _coverage_note(info, candidates))
+            )
+            declined = abstention(question, passages, self.name, reason.text)
+            if reason.cite is not None:
+                declined = self._cite_decline(declined, reason, ctx)
+            return _confident(declined, confidence)
+        if info.wants_list:
+            listed = self._list_from_enumeration(info, candidates, ctx, passages)
             if listed is not None:
                 return _confident(listed, confidence)
         if info.kind == "comparison":
@@ -109,51 +132,109 @@ class ExtractiveAnswerer:
         if info.compound:
             return _confident(self._compound(info, candidates, ctx, passages), confidence)
         if info.factual:
-            typed = self._typed(info, candidates, ctx)
-            if not typed:
-                why = _coverage_note(info, candidates)
+            led = self._lead_with_span(info, candidates, ctx, passages)
+            if led is None:  # a who/when/how-many question, and no sentence holds such a span
+                why = _coverage_note(info, candidates).text
                 return _confident(abstention(question, passages, self.name, why), confidence)
-            return _confident(self._compose(question, typed, passages, ctx), confidence)
+            return _confident(led, confidence)
         chosen = self._select(info, candidates)
         return _confident(self._compose(question, chosen, passages, ctx), confidence)
+
+    # -- reading: features for the trained model -----------------------------------------
+
+    def read(
+        self, info: QuestionInfo, candidates: list[Candidate], ctx: AnswerContext
+    ) -> np.ndarray:
+        """The candidates' feature rows (and their vectors, kept for the redundancy check)."""
+        vectors, qv = self._vectors(info, candidates, ctx)
+        for c, v in zip(candidates, vectors, strict=True):
+            c.vector = v
+        contexts = [_neighbourhood(ctx, c) for c in candidates]
+        return sentence_features(
+            info,
+            candidates,
+            vectors,
+            qv,
+            contexts,
+            self.lexicon.word_expansions,
+            self.settings.typed_candidates,
+        )
+
+    def question_row(
+        self,
+        info: QuestionInfo,
+        candidates: list[Candidate],
+        passages: list[Passage],
+        ctx: AnswerContext,
+    ) -> np.ndarray:
+        """The answerability model's input (candidates carry their selection probabilities)."""
+        missing = _unmatched_specifics(info.text, passages, ctx)
+        named = bool(ctx.paper_names().named(info.text).docs)
+        expansions = self.lexicon.word_expansions
+        return question_features(info, candidates, passages, len(missing), named, expansions)
 
     def _typed(
         self,
         info: QuestionInfo,
-        candidates: list[_Candidate],
+        candidates: list[Candidate],
         ctx: AnswerContext,
         whole: QuestionInfo | None = None,
-    ) -> list[_Candidate]:
-        """The best sentences holding a span of the asked kind tied to the focus, each cut to
-        the clause around that span; empty when no candidate does (the answer declines).
-        ``whole``: the full question when ``info`` is one part of it (its focus counts too)."""
-        s = self.settings
+    ) -> list[Candidate]:
+        """The most probable sentences holding a span of the asked kind, best first (empty
+        when none does). ``whole``: the full question when ``info`` is one part of it."""
         if whole is not None:
             info = replace(info, focus=info.focus or whole.focus)
-        ranked = sorted(candidates, key=lambda c: -c.score)
-        floor = ranked[0].score - s.typed_margin
-        expansions = self.lexicon.word_expansions
-        found: list[tuple[float, _Candidate]] = []
-        for c in ranked[: s.typed_candidates]:
-            if c.score < floor:
+        ranked = sorted(candidates, key=lambda c: -c.probability)
+        best = ranked[0].probability
+        found: list[Candidate] = []
+        for c in ranked[: self.settings.typed_candidates]:
+            if c.probability < best * self.settings.keep_share:
                 break
-            context = _neighbourhood(ctx, c)
-            if not tied_to_focus(info, c.text, context, s.focus_min_share, expansions):
-                continue  # checked first: it is cheap, the tagger is not
-            spans = typed_spans(c.text, info.kind)
-            if not spans:
-                continue
-            anchor, distance = _best_span(info, c.text, spans)
-            # a figure next to the words asked about answers better than one far from them
-            rank = c.score - s.typed_proximity * min(distance, 300) / 100
-            found.append((rank, _clause_of(c, anchor, set(info.focus), s.max_clause_words)))
-        found.sort(key=lambda x: -x[0])
-        return [c for _, c in found[: s.max_factual_sentences]]
+            if whole is not None and not c.row.get("tied_to_focus"):
+                continue  # one part of a compound question: the sentence must be about it
+            if typed_spans(c.text, info.kind):
+                found.append(c)
+        # among likely sentences, one whose span sits next to the words asked about leads
+        found.sort(key=lambda c: -c.row.get("span_adjacent", 0.0))
+        return found[: self.settings.max_factual_sentences]
+
+    def _lead_with_span(
+        self,
+        info: QuestionInfo,
+        candidates: list[Candidate],
+        ctx: AnswerContext,
+        passages: list[Passage],
+    ) -> Answer | None:
+        """A who/when/how-many answer: the answering span first, verbatim from the cited
+        sentence, then the whole sentence (and a second one that also holds such a span)."""
+        typed = self._typed(info, candidates, ctx)
+        if not typed:
+            return None
+        first = typed[0]
+        spans = typed_spans(first.text, info.kind)
+        (a, b), _ = span_distance(info, first.text, spans)
+        month = _MONTH_BEFORE.search(first.text[:a]) if info.kind == "date" else None
+        a = month.start() if month else a  # "March 2017", not "2017"
+        answer = self._compose(info.text, typed, passages, ctx)
+        marker = answer.citations[0].marker
+        span = first.text[a:b].strip()
+        citation = ctx.citation(marker, first.passage, first.start + a, first.start + b)
+        answer.text = f"{span} [{marker}]\n\n{answer.text}"
+        answer.citations.insert(0, citation)
+        return answer
+
+    def _cite_decline(self, declined: Answer, why: _Decline, ctx: AnswerContext) -> Answer:
+        """A decline that shows what the papers do give, cited (another year, a total)."""
+        c = why.cite
+        assert c is not None
+        declined.text = f"{declined.text} “{c.text}” [1]"
+        declined.citations = [ctx.citation(1, c.passage, c.start, c.end)]
+        return declined
 
     def _compound(
         self,
         info: QuestionInfo,
-        candidates: list[_Candidate],
+        candidates: list[Candidate],
         ctx: AnswerContext,
         passages: list[Passage],
     ) -> Answer:
@@ -197,19 +278,21 @@ class ExtractiveAnswerer:
             answerer=self.name,
         )
 
-    def _candidates(self, passages: list[Passage], ctx: AnswerContext) -> list[_Candidate]:
-        out: list[_Candidate] = []
+    def _candidates(self, passages: list[Passage], ctx: AnswerContext) -> list[Candidate]:
+        out: list[Candidate] = []
         seen: set[tuple[str, int]] = set()
         for rank, p in enumerate(passages):
             doc = ctx.document(p.doc_id)
             text = doc.clean_text
             headings = [(int(s), int(s) + len(str(t))) for t, s, _ in doc.sections]
             # the title block says what the paper is, not what it found
+            fields = ctx.front_matter(p.doc_id)
             headings += [
                 (f.start, f.end)
-                for f in ctx.front_matter(p.doc_id)
+                for f in fields
                 if f.kind in ("title", "authors", "affiliation", "venue", "keywords")
             ]
+            abstracts = [(f.start, f.end) for f in fields if f.kind == "abstract"]
             for a, b in sentence_spans(text, p.start, p.end):
                 sentence = text[a:b]
                 if (p.doc_id, a) in seen or len(sentence) < 25:
@@ -219,53 +302,36 @@ class ExtractiveAnswerer:
                 if re.match(r"(?i)keywords?\s*:", sentence):
                     continue
                 seen.add((p.doc_id, a))
-                out.append(_Candidate(rank, p, a, b, sentence))
+                abstract = any(fs <= a < fe for fs, fe in abstracts)
+                out.append(Candidate(rank, p, a, b, sentence, front_matter=abstract))
         return out
 
-    def _score(self, info: QuestionInfo, candidates: list[_Candidate], ctx: AnswerContext) -> None:
-        vectors, question = self._vectors(info, candidates, ctx)
-        cosines = vectors @ question
-        expansions = self.lexicon.word_expansions
-        sentence_terms = [set(terms(c.text, expansions)) for c in candidates]
-        q_terms = set(info.terms)
-        df = {t: sum(1 for st in sentence_terms if t in st) for t in q_terms}
-        n = len(candidates)
-        idf = {t: math.log(1 + (n + 1) / (df[t] + 0.5)) for t in q_terms}
-        total = sum(idf.values()) or 1.0
-        for c, vec, cos, st in zip(candidates, vectors, cosines, sentence_terms, strict=True):
-            c.vector = vec
-            c.cosine = float(cos)
-            c.coverage = sum(idf[t] for t in q_terms if t in st) / total
-            bonus = 0.0
-            if info.wants_date and _DATE.search(c.text):
-                bonus = 0.1
-            elif info.wants_number and re.search(r"\d", c.text):
-                bonus = 0.08
-            c.score = 0.65 * c.cosine + 0.35 * c.coverage + bonus + 0.03 / (1 + c.rank)
-
     def _vectors(
-        self, info: QuestionInfo, candidates: list[_Candidate], ctx: AnswerContext
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The candidates' vectors and the question's: stored at ingest where the index has
-        them, the rest (and the question) embedded now, in one call."""
+        self, info: QuestionInfo, candidates: list[Candidate], ctx: AnswerContext
+    ) -> tuple[np.ndarray, QuestionVectors]:
+        """The candidates' vectors (stored at ingest where the index has them; the rest
+        embedded now) and the question's and its focus phrase's, in one encoder call."""
         keys = [(c.passage.doc_id, c.start, c.end) for c in candidates]
         stored, found = ctx.sentence_vectors(keys)
         missing = [i for i, ok in enumerate(found) if not ok]
-        fresh = self.embedder.embed([info.text] + [candidates[i].text for i in missing])
+        texts = [info.text, focus_phrase(info)] + [candidates[i].text for i in missing]
+        fresh = self.embedder.embed(texts)
+        qv = QuestionVectors(fresh[0], fresh[1])
         if not missing:
-            return stored, fresh[0]
+            return stored, qv
         if not found.any():
-            return fresh[1:], fresh[0]
-        stored[missing] = fresh[1:]
-        return stored, fresh[0]
+            return fresh[2:], qv
+        stored[missing] = fresh[2:]
+        return stored, qv
 
-    def _select(self, info: QuestionInfo, candidates: list[_Candidate]) -> list[_Candidate]:
+    def _select(self, info: QuestionInfo, candidates: list[Candidate]) -> list[Candidate]:
+        """The most probable sentences, none repeating another, in the papers' order."""
         limit = self.settings.max_list_sentences if info.wants_list else self.settings.max_sentences
-        ranked = sorted(candidates, key=lambda c: -c.score)
-        floor = ranked[0].score - (0.15 if info.wants_list else 0.1)
-        pool = [c for c in ranked if c.score >= floor]
+        ranked = sorted(candidates, key=lambda c: -c.probability)
+        floor = ranked[0].probability * self.settings.keep_share
+        pool = [c for c in ranked if c.probability >= floor]
         vectors = np.stack([c.vector for c in pool if c.vector is not None])
-        assert len(vectors) == len(pool), "every candidate's vector is set by _score"
+        assert len(vectors) == len(pool), "every candidate's vector is set by read()"
         chosen: list[int] = []
         for i in range(len(pool)):
             if len(chosen) >= limit:
@@ -274,15 +340,15 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(i)
         picked = [pool[i] for i in chosen]
-        if not (info.wants_list or info.compound):  # a list (or several facts) may sit in
-            # one long sentence: keep it whole
-            words = self.settings.max_sentence_words
-            picked = [_clause_of(c, None, set(info.focus), words) for c in picked]
         doc_order = {p: k for k, p in enumerate(dict.fromkeys(c.passage.doc_id for c in picked))}
-        return sorted(picked, key=lambda c: (doc_order[c.passage.doc_id], c.start))
+        in_order = sorted(picked, key=lambda c: (doc_order[c.passage.doc_id], c.start))
+        if info.wants_list:
+            return in_order
+        # the answer leads with the sentence most likely to answer; the rest read in order
+        return picked[:1] + [c for c in in_order if c is not picked[0]]
 
     def _compose(
-        self, question: str, chosen: list[_Candidate], passages: list[Passage], ctx: AnswerContext
+        self, question: str, chosen: list[Candidate], passages: list[Passage], ctx: AnswerContext
     ) -> Answer:
         markers: dict[str, int] = {}
         citations: list[Citation] = []
@@ -302,7 +368,7 @@ class ExtractiveAnswerer:
     def _list_from_sections(
         self,
         info: QuestionInfo,
-        candidates: list[_Candidate],
+        candidates: list[Candidate],
         ctx: AnswerContext,
         passages: list[Passage],
     ) -> Answer | None:
@@ -351,13 +417,13 @@ class ExtractiveAnswerer:
     def _list_from_enumeration(
         self,
         info: QuestionInfo,
-        candidates: list[_Candidate],
+        candidates: list[Candidate],
         ctx: AnswerContext,
         passages: list[Passage],
     ) -> Answer | None:
         """Answer a list question with an enumeration in the best passage's paragraph
         ("First, ... Second, ...", "(1) ... (2) ...", bullets), each item cited."""
-        best = max(candidates, key=lambda c: c.score)
+        best = max(candidates, key=lambda c: c.probability)
         doc = ctx.document(best.passage.doc_id)
         text = doc.clean_text
         para_start = text.rfind("\n\n", 0, best.start) + 1
@@ -369,27 +435,27 @@ class ExtractiveAnswerer:
                 items.append((a, b))
         if len(items) < 2:
             return None
-        chosen: list[_Candidate] = []
+        chosen: list[Candidate] = []
         for a, b in items[: self.settings.max_list_items]:
             chunk = ctx.chunk_at(doc.doc_id, a)
             if chunk is None:
                 continue
             passage = next((p for p in passages if p.chunk_id == chunk.chunk_id), None)
-            item = _Candidate(0, passage or ctx.passage_for(chunk), a, b, text[a:b])
+            item = Candidate(0, passage or ctx.passage_for(chunk), a, b, text[a:b])
             chosen.append(_clause_of(item, None, set(info.focus), self.settings.max_clause_words))
         return self._compose(info.text, chosen, passages, ctx)
 
     def _compare(
         self,
         info: QuestionInfo,
-        candidates: list[_Candidate],
+        candidates: list[Candidate],
         ctx: AnswerContext,
         passages: list[Passage],
     ) -> Answer:
         """Evidence per paper (or version), side by side: the best sentences of each of the
         two best-ranked papers under that paper's title."""
-        by_doc: dict[str, list[_Candidate]] = {}
-        for c in sorted(candidates, key=lambda c: -c.score):
+        by_doc: dict[str, list[Candidate]] = {}
+        for c in sorted(candidates, key=lambda c: -c.probability):
             by_doc.setdefault(c.passage.doc_id, []).append(c)
         docs = list(by_doc)[:2]
         if len(docs) < 2:
@@ -457,36 +523,9 @@ _FIELD_NAMES = {
 }
 
 
-def _neighbourhood(ctx: AnswerContext, c: _Candidate) -> str:
-    """The candidate sentence with the sentences either side (a figure's unit may sit there)."""
-    text = ctx.document(c.passage.doc_id).clean_text
-    return text[max(0, c.start - 200) : c.end + 200]
-
-
-def _best_span(
-    info: QuestionInfo, sentence: str, spans: list[TypedSpan]
-) -> tuple[tuple[int, int], int]:
-    """The typed span nearest the question's unit or focus words (the first when none occur),
-    and its distance in characters from the nearest of them."""
-    anchors = [
-        m.start()
-        for t in (info.unit, *info.focus)
-        if t
-        for m in re.finditer(re.escape(t[:5]), sentence, re.I)
-    ]
-    if not anchors:
-        return (spans[0].start, spans[0].end), len(sentence)
-
-    def distance(sp: TypedSpan) -> int:
-        return min(min(abs(sp.start - a), abs(sp.end - a)) for a in anchors)
-
-    best = min(spans, key=distance)
-    return (best.start, best.end), distance(best)
-
-
 def _clause_of(
-    c: _Candidate, anchor: tuple[int, int] | None, focus: set[str], max_words: int
-) -> _Candidate:
+    c: Candidate, anchor: tuple[int, int] | None, focus: set[str], max_words: int
+) -> Candidate:
     """``c`` cut to the clauses around ``anchor`` (offsets stay exact)."""
     a, b = clause_window(c.text, anchor, focus, max_words)
     if (a, b) == (0, len(c.text)):
@@ -494,7 +533,21 @@ def _clause_of(
     return replace(c, start=c.start + a, end=c.start + b, text=c.text[a:b])
 
 
-def _coverage_note(info: QuestionInfo, candidates: list[_Candidate]) -> str:
+@dataclass(frozen=True)
+class _Decline:
+    """Why the reader declines, and the sentence that shows what the papers do give."""
+
+    text: str
+    cite: Candidate | None = None
+
+
+def _neighbourhood(ctx: AnswerContext, c: Candidate) -> str:
+    """The candidate sentence with the sentences either side (a figure's unit may sit there)."""
+    text = ctx.document(c.passage.doc_id).clean_text
+    return text[max(0, c.start - 200) : c.end + 200]
+
+
+def _coverage_note(info: QuestionInfo, candidates: list[Candidate]) -> _Decline:
     """What the closest passages are about, for a declined question."""
     kind = {
         "person": "a person's name",
@@ -505,11 +558,31 @@ def _coverage_note(info: QuestionInfo, candidates: list[_Candidate]) -> str:
         "money": "an amount of money",
         "percent": "a percentage",
     }.get(info.kind, "an answer")
-    ranked = sorted(candidates, key=lambda c: -c.score)
+    ranked = sorted(candidates, key=lambda c: -c.probability)
     sections = [c.passage.section for c in ranked if c.passage.section][:2]
     about = " and ".join(f"“{x}”" for x in dict.fromkeys(sections))
     where = f" The closest passages are in {about}." if about else ""
-    return f"No passage gives {kind} for what is asked.{where}"
+    return _Decline(f"No passage gives {kind} for what is asked.{where}")
+
+
+def _scope_note(info: QuestionInfo, candidates: list[Candidate]) -> _Decline | None:
+    """When the closest sentence answers for another year or over a longer period, say what
+    it does give ("the papers give the figure for 2017, not 2022")."""
+    ranked = sorted(candidates, key=lambda c: -c.probability)[:3]
+    asked = sorted(question_years(info.text))
+    for c in ranked:
+        if c.row.get("year_conflict") and asked:
+            stated = sorted(set(re.findall(r"\b(?:19|20)\d{2}\b", c.text)))
+            return _Decline(
+                f"The closest passage gives {', '.join(stated)}, not {', '.join(asked)}:", c
+            )
+        if c.row.get("cumulative_conflict"):
+            return _Decline(
+                "The closest passage gives a figure over several years or a running total, "
+                "not for the single period asked:",
+                c,
+            )
+    return None
 
 
 _ASKING = frozenset(
@@ -535,6 +608,17 @@ def _unmatched_specifics(question: str, passages: list[Passage], ctx: AnswerCont
         if parts and not all(ctx.has_word(p) for p in parts):
             missing.append(name)
     return missing
+
+
+def _off_corpus(question: str, missing: list[str]) -> bool:
+    """Is the question about a figure, or only about names, that no retrieved paper mentions?
+    ("the capital of France"). One unknown word among known names ("Railway Express" for the
+    papers' "liner") is left to the trained model: it may be the user's word for the thing."""
+    if any(m[0].isdigit() for m in missing):
+        return True
+    names = [n for n in re.findall(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)*\b", question)[1:]]
+    names = [n for n in names if n.lower() not in _ASKING]
+    return bool(names) and len([m for m in missing if not m[0].isdigit()]) == len(names)
 
 
 def _confident(answer: Answer, score: float) -> Answer:

@@ -389,6 +389,14 @@ def choose_mode(runs: Sequence[ModeRun]) -> tuple[RetrievalMode, str]:
     )
 
 
+def abstain_threshold(bot: Assistant) -> float:
+    """The threshold in force: the setting, else the reader model's (chosen on dev data)."""
+    set_ = bot.settings.answer.abstain_threshold
+    if set_ is not None:
+        return set_
+    return float(getattr(bot.answerer, "threshold", 0.0))
+
+
 def calibrate(
     bot: Assistant,
     gold: _Gold,
@@ -408,7 +416,7 @@ def calibrate(
     """
     current = bot.settings
     k_grid = sorted({*k_grid, current.retrieval.top_k})
-    thresholds = sorted({*thresholds, current.answer.abstain_threshold})
+    thresholds = sorted({*thresholds, abstain_threshold(bot)})
     points: list[CalibrationPoint] = []
     ks: list[KSummary] = []
     confidences: dict[int, list[tuple[bool, float | None]]] = {}
@@ -419,7 +427,7 @@ def calibrate(
         points += [threshold_point(mode, k, t, outcomes) for t in thresholds]
     k_best = pick_k(ks)
     best = pick_threshold([p for p in points if p.k == k_best])
-    now = (current.retrieval.mode, current.retrieval.top_k, current.answer.abstain_threshold)
+    now = (current.retrieval.mode, current.retrieval.top_k, abstain_threshold(bot))
     return Calibration(
         mode=mode,
         mode_reason=mode_reason,
@@ -587,7 +595,7 @@ def _make_report(
             **config.model_dump(mode="json", exclude={"thresholds", "k_grid"}),
             "answerer": bot.answerer.name,
             "top_k": bot.settings.retrieval.top_k,
-            "abstain_threshold": bot.settings.answer.abstain_threshold,
+            "abstain_threshold": abstain_threshold(bot),
             "answerer_notice": bot.answerer_notice,
         },
         index={

@@ -352,7 +352,10 @@ def _analyse(question: str, lexicon: Lexicon) -> QuestionInfo:
         text=question,
         terms=tuple(terms(question, expansions)),
         wants_list=kind == "list"
-        or (kind in ("other", "reason") and _names_list_noun(question, lexicon)),
+        or (
+            (kind == "other" or (kind == "reason" and not re.match(r"\s*why\b", question, re.I)))
+            and _names_list_noun(question, lexicon)
+        ),
         wants_number=bool(_NUMERIC.search(question)) or kind in ("count", "money", "percent"),
         wants_date=kind == "date",
         expected_items=count,

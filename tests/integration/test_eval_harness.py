@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from assistant import Assistant
 from assistant.cli import app
 from assistant.evaluation import EvalConfig, evaluate
+from assistant.evaluation.harness import abstain_threshold
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
@@ -80,7 +81,7 @@ def test_calibration_recommends_values_from_the_sweep(
     same = next(
         p
         for p in cal.points
-        if (p.k, p.threshold) == (settings.retrieval.top_k, settings.answer.abstain_threshold)
+        if (p.k, p.threshold) == (settings.retrieval.top_k, abstain_threshold(real_assistant))
     )
     run = report.run(cal.mode)
     assert same.abstention_accuracy == run.overall["abstention_accuracy"]

@@ -1,0 +1,271 @@
+"""Train the extractive reader's two models on the dev splits and write their weights as JSON.
+
+    python -m assistant.evaluation.train_reader [--qa FILE ...] [--out PATH] [--folds 5]
+
+For every dev question the assistant retrieves as it does when asked; each sentence of those
+passages becomes a candidate with the features of ``answering/features.py``, labelled 1 when
+it overlaps a gold evidence quote or states all of the item's key facts. A logistic regression
+learns which sentences answer (selection); grouped cross-validation by question gives each
+question out-of-fold sentence probabilities, from which a second logistic regression learns
+whether the question is answerable from what was retrieved (answerability). The decline
+threshold is the one that balances abstention accuracy and false abstention best on the
+out-of-fold answerability probabilities, so nothing is chosen on the data that fitted it.
+Test splits are never read. scikit-learn is needed here only, not to answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..answering.base import AnswerContext, abstention
+from ..answering.extractive import ExtractiveAnswerer
+from ..answering.features import QUESTION_FEATURES, SENTENCE_FEATURES, Candidate
+from ..answering.scorer import MODEL_FILE, LogisticModel, ReaderModel
+from ..core import Assistant
+from ..retrieval.query import analyse
+from ..settings import Settings
+from ..types import Answer, Passage
+from . import metrics as m
+from .harness import load_gold
+from .models import GoldItem
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_QA = (REPO / "eval" / "gold_qa.jsonl", REPO / "eval" / "everyday_qa.jsonl")
+SELECTION_BALANCED = False  # natural rates: top sentences no longer all saturate at ~1
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "answering" / MODEL_FILE
+
+
+@dataclass
+class Example:
+    """One question's candidates, features and labels."""
+
+    item: GoldItem
+    source: str
+    candidates: list[Candidate]
+    features: np.ndarray
+    labels: np.ndarray
+    passages: list[Passage] = field(default_factory=list)
+    ctx: AnswerContext | None = None
+
+
+class _Recorder:
+    """Stands in for the answerer during ``ask``: keeps what it was given, answers nothing."""
+
+    name = "recorder"
+
+    def __init__(self) -> None:
+        self.seen: tuple[str, list[Passage], AnswerContext] | None = None
+
+    def answer(self, question: str, passages: list[Passage], ctx: AnswerContext) -> Answer:
+        self.seen = (question, passages, ctx)
+        return abstention(question, passages, self.name)
+
+    def stream(self, question, passages, ctx):  # type: ignore[no-untyped-def]
+        yield self.answer(question, passages, ctx)
+
+
+def label(c: Candidate, item: GoldItem) -> int:
+    """Does the sentence answer the item: overlap a gold quote, or state every key fact?"""
+    if any(m.quotes_overlap(c.text, ev.quote) for ev in item.quotes):
+        return 1
+    return int(bool(item.key_facts) and not m.missing_facts(item.key_facts, c.text))
+
+
+def collect(bot: Assistant, reader: ExtractiveAnswerer, items: list[GoldItem], source: str):  # type: ignore[no-untyped-def]
+    """Examples for ``items``, retrieved exactly as ``ask`` retrieves."""
+    recorder = _Recorder()
+    real, bot.answerer = bot.answerer, recorder  # type: ignore[assignment]
+    out: list[Example] = []
+    try:
+        for item in items:
+            recorder.seen = None
+            bot.ask(item.question)
+            if recorder.seen is None:
+                continue  # declined before reading (no searchable words)
+            question, passages, ctx = recorder.seen
+            info = analyse(question, reader.lexicon)
+            body = [p for p in passages if p.field is None]
+            candidates = reader._candidates(body, ctx)
+            if not candidates:
+                continue
+            features = reader.read(info, candidates, ctx)
+            labels = np.array([label(c, item) for c in candidates], np.int8)
+            out.append(Example(item, source, candidates, features, labels, passages, ctx))
+    finally:
+        bot.answerer = real
+    return out
+
+
+def _fit(x: np.ndarray, y: np.ndarray, c: float, balanced: bool = True) -> LogisticModel:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(x)
+    model = LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=2000)
+    model.fit(scaler.transform(x), y)
+    return LogisticModel(
+        features=(),
+        mean=scaler.mean_.astype(np.float32),
+        scale=np.where(scaler.scale_ == 0, 1.0, scaler.scale_).astype(np.float32),
+        coef=model.coef_[0].astype(np.float32),
+        intercept=float(model.intercept_[0]),
+    )
+
+
+def _named(model: LogisticModel, names: tuple[str, ...]) -> LogisticModel:
+    return LogisticModel(names, model.mean, model.scale, model.coef, model.intercept)
+
+
+def _question_rows(
+    reader: ExtractiveAnswerer, examples: list[Example], probabilities: list[np.ndarray]
+) -> np.ndarray:
+    rows = []
+    for ex, probs in zip(examples, probabilities, strict=True):
+        for c, p in zip(ex.candidates, probs, strict=True):
+            c.probability = float(p)
+        info = analyse(ex.item.question, reader.lexicon)
+        assert ex.ctx is not None
+        rows.append(reader.question_row(info, ex.candidates, ex.passages, ex.ctx))
+    return np.stack(rows)
+
+
+def best_threshold(
+    probs: np.ndarray, answerable: np.ndarray, max_false: float
+) -> tuple[float, float]:
+    """The threshold that declines the most unanswerable questions while declining at most
+    ``max_false`` of the answerable ones, and the abstention accuracy it reaches.
+
+    Declining an answerable question costs a user more than quoting a near miss they can
+    check, so false abstention is the constraint and abstention accuracy the objective.
+    """
+    best = (0.0, 0.0)
+    for t in np.unique(np.round(probs, 4)):
+        declined = probs < t
+        far = declined[answerable == 1].mean() if (answerable == 1).any() else 0.0
+        if far > max_false + 1e-9:
+            continue
+        acc = declined[answerable == 0].mean() if (answerable == 0).any() else 1.0
+        if acc > best[1] + 1e-9:
+            best = (float(t), float(acc))
+    return best
+
+
+def threshold_curve(probs: np.ndarray, answerable: np.ndarray) -> list[dict[str, float]]:
+    """Abstention accuracy and false abstention at a few thresholds (for the report)."""
+    out = []
+    for t in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+        declined = probs < t
+        out.append(
+            {
+                "threshold": t,
+                "abstention_accuracy": round(float(declined[answerable == 0].mean()), 3),
+                "false_abstention": round(float(declined[answerable == 1].mean()), 3),
+            }
+        )
+    return out
+
+
+def train(
+    examples: list[Example], reader: ExtractiveAnswerer, folds: int, c: float, max_false: float
+) -> ReaderModel:
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    groups = np.arange(len(examples))
+    answerable = np.array([int(ex.item.answerable) for ex in examples])
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    oof: list[np.ndarray] = [np.zeros(0)] * len(examples)
+    for fit_idx, held_idx in splitter.split(groups, answerable):
+        x = np.concatenate([examples[i].features for i in fit_idx])
+        y = np.concatenate([examples[i].labels for i in fit_idx])
+        model = _fit(x, y, c, SELECTION_BALANCED)
+        for i in held_idx:
+            oof[i] = model.probabilities(examples[i].features)
+    # answerable from what was retrieved: a gold answer and a candidate that holds it
+    reachable = np.array(
+        [int(ex.item.answerable and bool(ex.labels.any())) for ex in examples], np.int8
+    )
+    keep = np.array([not ex.item.answerable or bool(ex.labels.any()) for ex in examples])
+    q_rows = _question_rows(reader, examples, oof)
+    q_oof = np.zeros(len(examples))
+    for fit_idx, held_idx in splitter.split(groups, answerable):
+        fit_idx = fit_idx[keep[fit_idx]]
+        qm = _fit(q_rows[fit_idx], reachable[fit_idx], c)
+        q_oof[held_idx] = qm.probabilities(q_rows[held_idx])
+    threshold, accuracy = best_threshold(q_oof, answerable, max_false)
+    top1 = [
+        bool(ex.labels[int(np.argmax(p))])
+        for ex, p in zip(examples, oof, strict=True)
+        if ex.labels.any()
+    ]
+    selection = _named(
+        _fit(
+            np.concatenate([ex.features for ex in examples]),
+            np.concatenate([ex.labels for ex in examples]),
+            c,
+            SELECTION_BALANCED,
+        ),
+        SENTENCE_FEATURES,
+    )
+    # fitted on the out-of-fold rows: new questions' probabilities look like those, not like
+    # the training questions' own
+    answerability = _named(_fit(q_rows[keep], reachable[keep], c), QUESTION_FEATURES)
+    curve = threshold_curve(q_oof, answerable)
+    meta = {
+        "trained": dt.date.today().isoformat(),
+        "command": "python -m assistant.evaluation.train_reader",
+        "questions": len(examples),
+        "by_source": {
+            s: sum(ex.source == s for ex in examples)
+            for s in sorted({ex.source for ex in examples})
+        },
+        "candidates": int(sum(len(ex.candidates) for ex in examples)),
+        "positive_candidates": int(sum(int(ex.labels.sum()) for ex in examples)),
+        "cv_folds": folds,
+        "cv_top1_holds_answer": round(float(np.mean(top1)), 4) if top1 else None,
+        "cv_answerability_auc": round(float(roc_auc_score(answerable, q_oof)), 4)
+        if 0 < answerable.sum() < len(answerable)
+        else None,
+        "max_false_abstention": max_false,
+        "cv_abstention_accuracy_at_threshold": round(accuracy, 4),
+        "regularisation_C": c,
+        "cv_curve": curve,
+    }
+    return ReaderModel(selection, answerability, threshold, meta)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--qa", type=Path, action="append", help="gold sets (default: both)")
+    parser.add_argument("--split", default="dev", choices=["dev"], help="only dev is trained on")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--C", type=float, default=0.5, dest="c")
+    parser.add_argument(
+        "--max-false-abstention",
+        type=float,
+        default=0.08,
+        help="the threshold declines at most this share of answerable dev questions (CV)",
+    )
+    args = parser.parse_args(argv)
+    settings = Settings()
+    bot = Assistant.load(settings)
+    reader = ExtractiveAnswerer(bot.embedder, settings.answer, bot.lexicon)
+    examples: list[Example] = []
+    for path in args.qa or [p for p in DEFAULT_QA if p.exists()]:
+        items = [i for i in load_gold(path) if i.split == args.split]
+        examples += collect(bot, reader, items, path.name)
+    model = train(examples, reader, args.folds, args.c, args.max_false_abstention)
+    model.save(args.out)
+    print(json.dumps(model.meta, indent=1))
+    print(f"threshold {model.threshold:.4f}; wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
