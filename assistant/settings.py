@@ -158,7 +158,7 @@ class AnswerSettings(_Group):
     answerer: Literal["extractive", "llm"] = Field(
         "extractive", description="extractive (offline default) or llm (needs [llm] backend)."
     )
-    max_sentences: int = Field(3, ge=1, description="Sentences in an extractive answer.")
+    max_sentences: int = Field(4, ge=1, description="Sentences in an extractive answer.")
     max_list_sentences: int = Field(6, ge=1, description="Sentences for list questions.")
     abstain_threshold: float | None = Field(
         None,

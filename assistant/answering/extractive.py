@@ -136,6 +136,10 @@ class ExtractiveAnswerer:
             if led is None:  # a who/when/how-many question, and no sentence holds such a span
                 why = _coverage_note(info, candidates).text
                 return _confident(abstention(question, passages, self.name, why), confidence)
+            scope = _scope_note(info, self._typed(info, candidates, ctx)[:1])
+            if scope is not None:  # the figure is for another year, or a running total
+                declined = abstention(question, passages, self.name, scope.text)
+                return _confident(self._cite_decline(declined, scope, ctx), confidence)
             return _confident(led, confidence)
         chosen = self._select(info, candidates)
         return _confident(self._compose(question, chosen, passages, ctx), confidence)
@@ -190,8 +194,8 @@ class ExtractiveAnswerer:
         for c in ranked[: self.settings.typed_candidates]:
             if c.probability < best * self.settings.keep_share:
                 break
-            if whole is not None and not c.row.get("tied_to_focus"):
-                continue  # one part of a compound question: the sentence must be about it
+            if (whole is not None or info.unit) and not c.row.get("tied_to_focus"):
+                continue  # a part of a compound question, or "how many <unit>": about it
             if typed_spans(c.text, info.kind):
                 found.append(c)
         # among likely sentences, one whose span sits next to the words asked about leads
@@ -354,9 +358,10 @@ class ExtractiveAnswerer:
         citations: list[Citation] = []
         parts: list[str] = []
         for c in chosen:
+            c = _whole_sentence(ctx, c)
             marker = markers.setdefault(c.passage.chunk_id, len(markers) + 1)
             citations.append(ctx.citation(marker, c.passage, c.start, c.end))
-            parts.append(f"{c.text} [{marker}]")
+            parts.append(f"{_one_line(c.text)} [{marker}]")
         return Answer(
             question=question,
             text=" ".join(parts),
@@ -539,6 +544,37 @@ class _Decline:
 
     text: str
     cite: Candidate | None = None
+
+
+def _whole_sentence(ctx: AnswerContext, c: Candidate) -> Candidate:
+    """``c`` from the start of its sentence when it begins inside one ("relations, the ..."):
+    a chunk that began mid-sentence, or a page break the cleaner kept as a paragraph break.
+    A quote starts where its sentence does; offsets stay exact."""
+    if c.text[:1].isupper() or c.text[:1].isdigit() or c.text[:1] in "“\"'([":
+        return c
+    text = ctx.document(c.passage.doc_id).clean_text
+    start = c.start
+    for _ in range(2):  # this paragraph, then (across a break) the one before
+        para = text.rfind("\n\n", 0, start)
+        para = 0 if para < 0 else para + 2
+        starts = [a for a, b in sentence_spans(text, para, start + 1) if a < start]
+        if starts:
+            start = starts[-1]
+            break
+        if para == 0:
+            break
+        before = text[:para].rstrip()
+        if not before or before[-1] in ".!?。！？:":
+            break  # the paragraph before ends its own sentence: nothing to join
+        start = para - 2
+    if start == c.start:
+        return c
+    return replace(c, start=start, text=text[start : c.end])
+
+
+def _one_line(text: str) -> str:
+    """A quote as shown in the answer: a page break inside it read as a space."""
+    return re.sub(r"\s*\n\s*", " ", text)
 
 
 def _neighbourhood(ctx: AnswerContext, c: Candidate) -> str:

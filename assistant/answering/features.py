@@ -34,6 +34,10 @@ SENTENCE_FEATURES: tuple[str, ...] = (
     "focus_share",  # share of the focus terms in the sentence
     "tied_to_focus",  # holds the question's figures, most focus words, the unit counted nearby
     "passage_rank",  # 1 / (1 + rank of its passage)
+    "passage_dense",  # its passage's cosine with the question
+    "passage_bm25",  # its passage's BM25 score over the best passage's
+    "cos_window",  # question cosine of the sentence and its neighbours in the passage
+    "section_share",  # share of the focus terms in its section's title
     "cos_rank",  # 1 / (1 + its rank by question cosine among the candidates)
     "kind_present",  # a span of the asked kind (factual questions only)
     "span_near_focus",  # 1 when that span sits next to the words asked about, 0 far away
@@ -215,6 +219,15 @@ def sentence_features(
     one_period = one_period and not re.search(r"(?i)\bbetween (?:19|20)\d{2}\b", info.text)
     prelim = 0.65 * cos_q + 0.35 * coverage
     typed_rows = set(np.argsort(-prelim)[:typed_limit].tolist()) if info.factual else set()
+    bm25_best = max((c.passage.scores.get("bm25", 0.0) for c in candidates), default=0.0) or 1.0
+    window = np.array(cos_q, np.float32)
+    for i in range(n):
+        beside = [
+            float(cos_q[j])
+            for j in (i - 1, i + 1)
+            if 0 <= j < n and candidates[j].passage.chunk_id == candidates[i].passage.chunk_id
+        ]
+        window[i] = (float(cos_q[i]) + sum(beside)) / (1 + len(beside))
     cos_order = np.empty(n, np.int64)
     cos_order[np.argsort(-cos_q)] = np.arange(n)
     for i, c in enumerate(candidates):
@@ -226,7 +239,7 @@ def sentence_features(
             distance = span_distance(info, text, spans)[1]
             near = 1.0 - min(distance, 300) / 300
         stated = set(_YEAR.findall(text))
-        row = {
+        row: dict[str, float] = {
             "cos_question": float(cos_q[i]),
             "cos_question_gap": float(cos_q[i] - cos_q.max()),
             "cos_focus": float(cos_f[i]),
@@ -238,6 +251,14 @@ def sentence_features(
             else 0.0,
             "tied_to_focus": float(tied_to_focus(info, text, contexts[i], 0.5, expansions)),
             "passage_rank": 1.0 / (1 + c.rank),
+            "passage_dense": c.passage.scores.get("dense", 0.0),
+            "passage_bm25": c.passage.scores.get("bm25", 0.0) / bm25_best,
+            "cos_window": float(window[i]),
+            "section_share": (
+                sum(t in set(terms(c.passage.section, expansions)) for t in focus) / len(focus)
+            )
+            if focus and c.passage.section
+            else 0.0,
             "cos_rank": 1.0 / (1 + float(cos_order[i])),
             "kind_present": float(has_kind),
             "span_near_focus": near,

@@ -38,6 +38,7 @@ from .models import (
     KSummary,
     ModeRun,
 )
+from .targets import kind_for
 
 MODES: tuple[RetrievalMode, ...] = ("dense", "bm25", "hybrid")
 # Relative to the working folder: the checkout's eval/ when run from its root (`make eval`).
@@ -303,6 +304,8 @@ def score_answer(item: GoldItem, answer: Answer | None) -> dict[str, float | Non
         out["f1"] = float(abstained)  # SQuAD 2.0: no answer is right only when there is none
         return out
     out["key_fact_recall"] = m.key_fact_recall(item.key_facts, text)
+    cited = [] if abstained or answer is None else [(c.marker, c.quote) for c in answer.citations]
+    out["first_citation_key_fact_recall"] = m.first_citation_key_fact_recall(item.key_facts, cited)
     out["f1"] = m.token_f1(text, item.answer) if text else 0.0
     if answer is not None and not abstained:
         quotes: dict[int, list[str]] = {}
@@ -326,6 +329,7 @@ SUMMARY_METRICS = (
     "ndcg@10",
     "quote_recall@10",
     "key_fact_recall",
+    "first_citation_key_fact_recall",
     "f1",
     "citation_precision",
     "citation_recall",
@@ -608,7 +612,7 @@ def _make_report(
         calibration=calibration,
         splits=_reported_splits(config.split, items),
         corpus=str(config.corpus) if config.corpus else None,
-        targets="second-domain" if config.corpus else "gold",
+        targets=kind_for(config.qa, config.corpus),
     )
 
 

@@ -265,6 +265,23 @@ def missing_facts(key_facts: Sequence[str], answer: str) -> list[str]:
     return [f for f in key_facts if f" {' '.join(_stems(f))} " not in text]
 
 
+def first_citation_key_fact_recall(
+    key_facts: Sequence[str], citations: Sequence[tuple[int, str]]
+) -> float | None:
+    """Share of the key facts the answer's FIRST citation marker quotes (issue 22).
+
+    ``citations`` are (marker, quote) in the answer's order. Every citation carrying the first
+    one's marker counts (a marker may cite several sentences), their quotes joined; the rest of
+    the answer does not. 0 without citations (an abstention), None without key facts.
+    """
+    if not key_facts:
+        return None
+    if not citations:
+        return 0.0
+    first = citations[0][0]
+    return key_fact_recall(key_facts, " ".join(q for marker, q in citations if marker == first))
+
+
 @lru_cache(maxsize=1)
 def _stemmer():  # type: ignore[no-untyped-def]
     import Stemmer

@@ -185,7 +185,9 @@ class EvalReport(BaseModel):
     calibration: Calibration | None = None
     splits: list[str] = Field(default_factory=list, description="splits reported side by side")
     corpus: str | None = Field(None, description="the JSON-lines corpus, when not the papers")
-    targets: str = Field("gold", description="which targets apply: gold | second-domain")
+    targets: str = Field(
+        "gold", description="which targets apply: gold | everyday | second-domain (targets.py)"
+    )
 
     def run(self, mode: str | None = None) -> ModeRun:
         mode = mode or self.primary

@@ -13,6 +13,7 @@ from .models import DEPTH, STAGES, TYPES, EvalReport, ItemResult, ModeRun
 from .targets import targets_for
 
 WORST = 10
+_TITLES = {"second-domain": "second-domain targets", "everyday": "everyday-question targets"}
 _ROWS: list[tuple[str, str, str]] = [  # (metric key, label, group)
     ("recall@1", "Recall@1", "retrieval"),
     ("recall@3", "Recall@3", "retrieval"),
@@ -22,6 +23,7 @@ _ROWS: list[tuple[str, str, str]] = [  # (metric key, label, group)
     ("ndcg@10", "nDCG@10", "retrieval"),
     ("quote_recall@10", "Quote recall@10 (per quote)", "retrieval"),
     ("key_fact_recall", "Key-fact recall", "answers"),
+    ("first_citation_key_fact_recall", "First-citation key-fact recall", "answers"),
     ("f1", "Token F1 (SQuAD)", "answers"),
     ("median_answer_words_factoid_numeric", "Median answer words (factoid + numeric)", "answers"),
     ("median_answer_words", "Median answer words (all answered)", "answers"),
@@ -41,6 +43,7 @@ _TYPE_COLS = [
     ("mrr@10", "MRR@10"),
     ("ndcg@10", "nDCG@10"),
     ("key_fact_recall", "key facts"),
+    ("first_citation_key_fact_recall", "1st cit. key facts"),
     ("f1", "F1"),
     ("citation_precision", "cit. P"),
     ("citation_recall", "cit. R"),
@@ -158,9 +161,9 @@ def _targets(report: EvalReport) -> str:
         met = "–" if ok is None else ("yes" if ok else "**no**")
         rows.append((t.label, t.goal_text, *[_metric(t.key, v) for v in values], met))
     names = [sp or "all items" for sp in cols]
-    title = "second-domain targets" if report.targets == "second-domain" else "targets"
+    title = _TITLES.get(report.targets, "targets")
     return (
-        f"## Issue 12 {title} vs actual ({run.mode}; met? on {judged or 'all items'})\n\n"
+        f"## Issue 22 {title} vs actual ({run.mode}; met? on {judged or 'all items'})\n\n"
         + _table(("figure", "target", *names, "met?"), rows)
     )
 
@@ -425,7 +428,9 @@ def _notes(report: EvalReport) -> str:
         "overlapping chunks hold it. *Quote recall@10* is the stricter per-quote share.\n"
         "- **Answers**: key-fact recall = share of key facts stated word for word (normalised); "
         "F1 = SQuAD token F1 against the reference answer; an abstention scores 0 on answerable "
-        "items and F1 = 1 on unanswerable ones.\n"
+        "items and F1 = 1 on unanswerable ones. *First-citation key-fact recall* = share of key "
+        "facts stated in the quotes of the answer's first marker alone (every citation with "
+        "that marker, quotes joined): does the first source a reader opens hold the answer?\n"
         "- **Citations** (answered, answerable items; ALCE-style, lexical): a marker supports its "
         "sentence when one of its quotes holds the sentence and overlaps a gold quote or states a "
         "key fact. Precision = supporting markers / markers; recall = sentences with a "

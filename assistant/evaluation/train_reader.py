@@ -37,7 +37,7 @@ from .models import GoldItem
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_QA = (REPO / "eval" / "gold_qa.jsonl", REPO / "eval" / "everyday_qa.jsonl")
-SELECTION_BALANCED = False  # natural rates: top sentences no longer all saturate at ~1
+SELECTION_BALANCED = False  # pointwise selection: natural rates, so the top does not saturate
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "answering" / MODEL_FILE
 
 
@@ -118,6 +118,49 @@ def _fit(x: np.ndarray, y: np.ndarray, c: float, balanced: bool = True) -> Logis
     )
 
 
+def _fit_ranker(examples: list[Example], c: float) -> LogisticModel:
+    """Selection trained to rank: a logistic regression on the differences between each
+    question's answering and other sentences (RankNet's linear case), so it learns what makes
+    one sentence of a question better than its neighbours rather than what makes sentences
+    positive across questions; then Platt-scaled on the sentences themselves, so its output
+    is a probability again."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    x_all = np.concatenate([ex.features for ex in examples])
+    scaler = StandardScaler().fit(x_all)
+    scale = np.where(scaler.scale_ == 0, 1.0, scaler.scale_)
+    diffs: list[np.ndarray] = []
+    for ex in examples:
+        pos, neg = ex.features[ex.labels == 1], ex.features[ex.labels == 0]
+        if len(pos) and len(neg):
+            d = (pos[:, None, :] - neg[None, :, :]).reshape(-1, pos.shape[1]) / scale
+            diffs.append(d / len(d) ** 0.5)  # each question weighs about the same
+    d = np.concatenate(diffs)
+    ranker = LogisticRegression(C=c, fit_intercept=False, max_iter=2000)
+    ranker.fit(np.concatenate([d, -d]), np.r_[np.ones(len(d)), np.zeros(len(d))])
+    w = ranker.coef_[0]
+    scores = (scaler.transform(x_all) @ w)[:, None]
+    platt = LogisticRegression(C=100.0, max_iter=2000)
+    platt.fit(scores, np.concatenate([ex.labels for ex in examples]))
+    a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
+    return LogisticModel(
+        features=(),
+        mean=scaler.mean_.astype(np.float32),
+        scale=scale.astype(np.float32),
+        coef=(a * w).astype(np.float32),
+        intercept=b,
+    )
+
+
+def _fit_selection(examples: list[Example], c: float, ranker: bool = True) -> LogisticModel:
+    if ranker:
+        return _fit_ranker(examples, c)
+    x = np.concatenate([ex.features for ex in examples])
+    y = np.concatenate([ex.labels for ex in examples])
+    return _fit(x, y, c, SELECTION_BALANCED)
+
+
 def _named(model: LogisticModel, names: tuple[str, ...]) -> LogisticModel:
     return LogisticModel(names, model.mean, model.scale, model.coef, model.intercept)
 
@@ -172,7 +215,12 @@ def threshold_curve(probs: np.ndarray, answerable: np.ndarray) -> list[dict[str,
 
 
 def train(
-    examples: list[Example], reader: ExtractiveAnswerer, folds: int, c: float, max_false: float
+    examples: list[Example],
+    reader: ExtractiveAnswerer,
+    folds: int,
+    c: float,
+    max_false: float,
+    ranker: bool = True,
 ) -> ReaderModel:
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
@@ -182,9 +230,7 @@ def train(
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
     oof: list[np.ndarray] = [np.zeros(0)] * len(examples)
     for fit_idx, held_idx in splitter.split(groups, answerable):
-        x = np.concatenate([examples[i].features for i in fit_idx])
-        y = np.concatenate([examples[i].labels for i in fit_idx])
-        model = _fit(x, y, c, SELECTION_BALANCED)
+        model = _fit_selection([examples[i] for i in fit_idx], c, ranker)
         for i in held_idx:
             oof[i] = model.probabilities(examples[i].features)
     # answerable from what was retrieved: a gold answer and a candidate that holds it
@@ -204,15 +250,7 @@ def train(
         for ex, p in zip(examples, oof, strict=True)
         if ex.labels.any()
     ]
-    selection = _named(
-        _fit(
-            np.concatenate([ex.features for ex in examples]),
-            np.concatenate([ex.labels for ex in examples]),
-            c,
-            SELECTION_BALANCED,
-        ),
-        SENTENCE_FEATURES,
-    )
+    selection = _named(_fit_selection(examples, c, ranker), SENTENCE_FEATURES)
     # fitted on the out-of-fold rows: new questions' probabilities look like those, not like
     # the training questions' own
     answerability = _named(_fit(q_rows[keep], reachable[keep], c), QUESTION_FEATURES)
@@ -235,6 +273,7 @@ def train(
         "max_false_abstention": max_false,
         "cv_abstention_accuracy_at_threshold": round(accuracy, 4),
         "regularisation_C": c,
+        "selection": "pairwise ranker, Platt-scaled" if ranker else "pointwise",
         "cv_curve": curve,
     }
     return ReaderModel(selection, answerability, threshold, meta)
@@ -253,6 +292,9 @@ def main(argv: list[str] | None = None) -> None:
         default=0.08,
         help="the threshold declines at most this share of answerable dev questions (CV)",
     )
+    parser.add_argument(
+        "--pointwise", action="store_true", help="selection as plain classification (compare)"
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     bot = Assistant.load(settings)
@@ -261,7 +303,9 @@ def main(argv: list[str] | None = None) -> None:
     for path in args.qa or [p for p in DEFAULT_QA if p.exists()]:
         items = [i for i in load_gold(path) if i.split == args.split]
         examples += collect(bot, reader, items, path.name)
-    model = train(examples, reader, args.folds, args.c, args.max_false_abstention)
+    model = train(
+        examples, reader, args.folds, args.c, args.max_false_abstention, not args.pointwise
+    )
     model.save(args.out)
     print(json.dumps(model.meta, indent=1))
     print(f"threshold {model.threshold:.4f}; wrote {args.out}")
