@@ -9,7 +9,7 @@ PORT ?= 8501
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test setup setup-dev browser ingest lint unit integration e2e eval eval-scifact-qa eval-scifact bench clean
+.PHONY: run test setup setup-dev browser ingest lint unit integration e2e eval eval-everyday eval-scifact-qa eval-scifact quality-table train-reader bench clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -61,6 +61,10 @@ e2e: setup-dev
 eval: setup
 	$(VENV)/bin/assistant eval
 
+# The 99 everyday-words questions (dev and test), held to their own targets (targets.py).
+eval-everyday: setup
+	$(VENV)/bin/assistant eval --qa eval/everyday_qa.jsonl
+
 # The 40 SciFact questions over all 5,183 abstracts with an empty lexicon (second-domain check).
 # The first run indexes the abstracts under .cache/eval-corpora/ (long on busy cores); reruns reuse it.
 eval-scifact-qa: setup
@@ -68,6 +72,14 @@ eval-scifact-qa: setup
 
 eval-scifact: setup
 	$(VENV)/bin/assistant eval --beir ../shared/datasets/scifact
+
+# The issue 22 table from the kept results (eval/results/{gold-split,everyday-split,scifact-qa}).
+quality-table: setup
+	$(PY) eval/quality_table.py
+
+# Retrain the reader's scorers on the dev splits; writes assistant/answering/reader_model.json.
+train-reader: setup
+	$(PY) -m assistant.evaluation.train_reader
 
 # Search and ingestion at 1k/100k/1M chunks, then Milvus Lite vs FAISS at 100k and Ray vs one
 # process (each prints JSON; see bench/README.md). About 8 minutes on 2 cores.

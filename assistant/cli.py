@@ -464,6 +464,7 @@ def eval_(
             out.print(
                 f"{run.mode:<7}{name:>5} nDCG@10 {o['ndcg@10'] or 0:.3f}  "
                 f"R@5 {o['recall@5'] or 0:.3f}  key facts {o['key_fact_recall'] or 0:.3f}  "
+                f"first cit. {o.get('first_citation_key_fact_recall') or 0:.3f}  "
                 f"abstention {o['abstention_accuracy'] or 0:.3f}  "
                 f"cit. P {o['citation_precision'] or 0:.3f}"
             )

@@ -202,6 +202,7 @@ def _run_item(bot: Assistant, gold: _Gold, item: GoldItem, mode: RetrievalMode) 
         id=item.id,
         type=item.type,
         split=item.split,
+        trap=item.trap,
         question=item.question,
         mode=mode,
         retrieved=[p.chunk_id for p in passages],

@@ -44,6 +44,9 @@ class GoldItem(BaseModel):
     split: Split | None = Field(
         None, description="dev: tune on it; test: report it (eval/split.py assigns it)"
     )
+    trap: str | None = Field(
+        None, description="unanswerable items: why it sounds answerable (e.g. wrong-year)"
+    )
 
     @property
     def answerable(self) -> bool:
@@ -95,6 +98,7 @@ class ItemResult(BaseModel):
     id: str
     type: str
     split: str | None = None
+    trap: str | None = None
     question: str
     mode: str
     retrieved: list[str] = Field(description="chunk ids, ranked (the k=depth retrieve call)")

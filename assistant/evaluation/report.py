@@ -194,7 +194,25 @@ def _splits(report: EvalReport) -> str:
     return (
         overall
         + "\n\n**By type and split** (key-fact recall, or abstention accuracy for unanswerable;"
-        " n items)\n\n" + _table(("type", *report.splits), per_type)
+        " n items)\n\n" + _table(("type", *report.splits), per_type) + _traps(run, report.splits)
+    )
+
+
+def _traps(run: ModeRun, splits: Sequence[str]) -> str:
+    """Abstention accuracy per kind of trap (unanswerable items that carry one), per split."""
+    traps = sorted({r.trap for r in run.items if r.trap and not r.answerable})
+    if not traps:
+        return ""
+    rows = []
+    for trap in traps:
+        cells = []
+        for sp in splits:
+            items = [r for r in run.items if r.trap == trap and r.split == sp]
+            right = sum(r.abstained for r in items)
+            cells.append(f"{right}/{len(items)}" if items else "–")
+        rows.append((trap, *cells))
+    return "\n\n**Unanswerable items by trap** (abstained / items)\n\n" + _table(
+        ("trap", *splits), rows
     )
 
 

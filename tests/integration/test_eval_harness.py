@@ -17,6 +17,7 @@ from tests.conftest import REPO
 pytestmark = pytest.mark.integration
 
 GOLD = REPO / "eval" / "gold_qa.jsonl"
+EVERYDAY = REPO / "eval" / "everyday_qa.jsonl"
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -38,12 +39,16 @@ def test_a_small_slice_writes_a_complete_report(real_assistant: Assistant, tmp_p
     assert run.overall["recall@10"] is not None and run.overall["abstention_accuracy"] is not None
     assert report.splits == ["dev", "test"] and set(run.by_split) <= {"dev", "test"}
     assert run.overall["exact_citation_share"] == 1.0  # quotes are the papers' text
+    assert run.overall["first_citation_key_fact_recall"] is not None
+    assert report.targets == "gold"
     assert (run.overall["latency_p50"] or 0) > 0
     assert all(len(r.retrieved) <= 10 and r.timings.get("total", 0) > 0 for r in run.items)
 
     md = (out / "report.md").read_text(encoding="utf-8")
     for heading in ("## Overall", "## By question type", "worst items", "## Latency", "targets"):
         assert heading in md
+    assert "| First-citation key-fact recall | ≥ 0.65 |" in md
+    assert "| Latency p50 per question | ≤ 25 ms |" in md
     data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     item = data["runs"][0]["items"][0]
     for key in ("retrieved", "quote_ranks", "metrics", "answer", "abstained", "timings"):
@@ -51,6 +56,26 @@ def test_a_small_slice_writes_a_complete_report(real_assistant: Assistant, tmp_p
     pngs = sorted(p.name for p in out.glob("*.png"))
     assert pngs == ["latency.png", "metrics_by_type.png", "recall_at_k.png"]
     assert all((out / p).read_bytes().startswith(PNG) for p in pngs)
+
+
+def test_everyday_questions_are_held_to_their_own_targets(
+    real_assistant: Assistant, tmp_path: Path
+) -> None:
+    report, out = evaluate(
+        EvalConfig(qa=EVERYDAY, limit=6, out=tmp_path / "everyday"), assistant=real_assistant
+    )
+    assert report.targets == "everyday" and report.splits == ["dev", "test"]
+    run = report.run()
+    assert "unanswerable" in {r.type for r in run.items} and len(run.items) == 6
+    assert _in_unit_range(run.overall) == []
+    answerable = [r for r in run.items if r.answerable]
+    assert all(r.metrics["first_citation_key_fact_recall"] is not None for r in answerable)
+    abstained = [r for r in answerable if r.abstained]
+    assert all(r.metrics["first_citation_key_fact_recall"] == 0.0 for r in abstained)
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Issue 22 everyday-question targets" in md
+    assert "| Key-fact recall, overall | ≥ 0.7 |" in md
+    assert "| False-abstention rate (answerable) | ≤ 0.1 |" in md
 
 
 @pytest.mark.slow

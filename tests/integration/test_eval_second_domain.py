@@ -65,6 +65,8 @@ def test_scifact_questions_over_a_subset_score_and_reuse_the_index(tmp_path: Pat
     assert answered and {d.removesuffix(".md") for d in cited_docs} <= ids  # ids as file names
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "second-domain targets" in md and "Abstention accuracy (unanswerable) | ≥ 0.7" in md
+    assert "| False-abstention rate (answerable) | ≤ 0.1 |" in md
+    assert o["first_citation_key_fact_recall"] is not None
 
     # the CLI on the same corpus reuses that index (same folder, same build)
     result = CliRunner().invoke(

@@ -173,6 +173,33 @@ def test_empty_answer_has_zero_key_fact_recall_and_no_facts_is_not_applicable() 
     assert m.key_fact_recall([], "anything") is None
 
 
+def test_first_citation_key_fact_recall_reads_only_the_first_markers_quotes() -> None:
+    facts = ["Southwest Jiaotong University", "Chengdu", "611756"]
+    first = "Southwest Jiaotong University School of Transportation and Logistics"
+    also_first = "Chengdu, China"
+    later = "postcode 611756"
+    cited = [(1, first), (2, later), (1, also_first)]  # marker 1 cites two sentences
+    text = f"{first} [1], {also_first} [1], {later} [2]"
+    assert m.key_fact_recall(facts, text) == 1.0  # the whole answer states all three
+    assert m.first_citation_key_fact_recall(facts, cited) == pytest.approx(2 / 3)
+    assert m.first_citation_key_fact_recall(facts, [(2, later), (1, first)]) == pytest.approx(1 / 3)
+    assert m.first_citation_key_fact_recall(facts, []) == 0.0  # no citation: nothing quoted
+    assert m.first_citation_key_fact_recall([], cited) is None
+
+
+def test_first_citation_key_fact_recall_in_scores_zero_when_abstaining() -> None:
+    item = _item(facts=["new opportunities", "Belt and Road"])
+    other = "Sichuan has a long history and a profound culture of tea."
+    answer = _answer(f"{other} [1] {QUOTE} [2]", [other, QUOTE])
+    scores = score_answer(item, answer)
+    assert scores["key_fact_recall"] == 1.0 and scores["first_citation_key_fact_recall"] == 0.0
+    swapped = score_answer(item, _answer(f"{QUOTE} [1] {other} [2]", [QUOTE, other]))
+    assert swapped["first_citation_key_fact_recall"] == 1.0
+    abstained = score_answer(item, _answer(ABSTAIN_TEXT, [QUOTE], abstained=True))
+    assert abstained["first_citation_key_fact_recall"] == 0.0
+    assert "first_citation_key_fact_recall" not in score_answer(_item("unanswerable"), None)
+
+
 def test_token_f1_is_squad_style() -> None:
     assert m.token_f1("The Chengdu zone [1].", "chengdu zone") == 1.0
     assert m.token_f1("Beijing", "Chengdu") == 0.0

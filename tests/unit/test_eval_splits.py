@@ -1,4 +1,4 @@
-"""Out-of-sample reporting: splits, the issue 12 figures and targets, and another corpus."""
+"""Out-of-sample reporting: splits, the issue 22 figures and targets, another corpus, the table."""
 
 from __future__ import annotations
 
@@ -14,8 +14,16 @@ from assistant.evaluation import corpora
 from assistant.evaluation.harness import _citation, _split_groups, in_split, summarise
 from assistant.evaluation.models import EvalReport, GoldItem, ItemResult, ModeRun
 from assistant.evaluation.report import render_markdown
-from assistant.evaluation.targets import GOLD, SECOND_DOMAIN, Target
+from assistant.evaluation.targets import (
+    EVERYDAY,
+    GOLD,
+    SECOND_DOMAIN,
+    Target,
+    kind_for,
+    targets_for,
+)
 from assistant.types import Citation, Passage
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.unit
 
@@ -136,6 +144,43 @@ def test_targets_compare_in_the_right_direction() -> None:
     assert {t.goal for t in SECOND_DOMAIN if t.key == "abstention_accuracy"} == {0.7}
 
 
+def _goals(targets: tuple[Target, ...]) -> dict[str, tuple[float | None, bool]]:
+    return {t.key: (t.goal, t.at_most) for t in targets if t.qtype is None and t.goal is not None}
+
+
+def test_issue_22_goals_per_question_set() -> None:
+    gold = _goals(GOLD)
+    assert gold["key_fact_recall"] == (0.75, False)
+    assert gold["first_citation_key_fact_recall"] == (0.65, False)
+    assert gold["abstention_accuracy"] == (0.80, False)
+    assert gold["false_abstention_rate"] == (0.08, True)
+    assert gold["exact_citation_share"] == (1.0, False)
+    assert gold["latency_p50"] == (0.025, True)  # seconds, as latency_p50 is measured
+    latency = next(t for t in GOLD if t.key == "latency_p50")
+    assert latency.goal_text == "≤ 25 ms" and latency.met(0.024) and not latency.met(0.03)
+    assert _goals(EVERYDAY) == {
+        "key_fact_recall": (0.70, False),
+        "abstention_accuracy": (0.75, False),
+        "false_abstention_rate": (0.10, True),
+        "exact_citation_share": (1.0, False),
+    }
+    assert _goals(SECOND_DOMAIN) == {
+        "key_fact_recall": (0.60, False),
+        "abstention_accuracy": (0.70, False),
+        "false_abstention_rate": (0.10, True),
+        "exact_citation_share": (1.0, False),
+    }
+
+
+def test_the_question_file_picks_its_targets_and_another_corpus_is_second_domain() -> None:
+    assert kind_for(Path("eval/gold_qa.jsonl")) == "gold"
+    assert kind_for("/tmp/x/everyday_qa.jsonl") == "everyday"
+    assert kind_for("eval/scifact_qa.jsonl") == "second-domain"
+    assert kind_for("mine.jsonl") == "gold"
+    assert kind_for("eval/everyday_qa.jsonl", corpus="c.jsonl") == "second-domain"
+    assert targets_for("everyday") is EVERYDAY and targets_for("unknown") is GOLD
+
+
 def _report(targets: str, splits: list[str]) -> EvalReport:
     items = [
         _result("d1", "why/how", "dev", words=30, exact=(True,), kf=1.0),
@@ -189,6 +234,36 @@ def test_report_shows_targets_per_split_judged_on_test() -> None:
     assert _row(md, "Median answer length, factoid + numeric (words)")[3:] == ["10", "yes"]
     assert _row(md, "Citations that are exact quotes")[3:] == ["0.667", "**no**"]
     assert "## By split (hybrid)" in md and "| why/how | 1.000 (n=1) | 0.500 (n=1) |" in md
+    assert _row(md, "Latency p50 per question")[1:] == ["≤ 25 ms", "100 ms", "100 ms", "**no**"]
+    assert _row(md, "First-citation key-fact recall")[1] == "≥ 0.65"
+
+
+def test_unanswerable_items_are_counted_by_trap_per_split() -> None:
+    report = _report("everyday", ["dev", "test"])
+    run = report.run()
+    traps = [
+        ("u1", "dev", "wrong-year", True),
+        ("u2", "test", "wrong-year", False),
+        ("u3", "test", "wrong-year", True),
+        ("u4", "test", "not-in-papers", True),
+    ]
+    for iid, split, trap, abstained in traps:
+        item = _result(iid, "unanswerable", split, abstained=abstained)
+        run.items.append(item.model_copy(update={"trap": trap}))
+    md = render_markdown(report)
+    assert "**Unanswerable items by trap** (abstained / items)" in md
+    assert "| wrong-year | 1/1 | 1/2 |" in md and "| not-in-papers | – | 1/1 |" in md
+    assert "by trap" not in render_markdown(_report("gold", ["dev", "test"]))
+    item = GoldItem.model_validate({**_gold("e1", "dev", "unanswerable").model_dump(), "trap": "x"})
+    assert item.trap == "x"
+
+
+def test_everyday_report_holds_its_own_targets() -> None:
+    md = render_markdown(_report("everyday", ["dev", "test"]))
+    assert "## Issue 22 everyday-question targets" in md
+    assert _row(md, "Key-fact recall, overall")[1:] == ["≥ 0.7", "1.000", "0.750", "yes"]
+    assert _row(md, "False-abstention rate (answerable)")[1] == "≤ 0.1"
+    assert not any(ln.startswith("| Key-fact recall, why/how |") for ln in md.splitlines())
 
 
 def test_second_domain_report_pools_items_without_splits() -> None:
@@ -257,3 +332,89 @@ def test_cli_refuses_an_unknown_split_before_loading_anything() -> None:
 
     result = CliRunner().invoke(app, ["eval", "--split", "train"])
     assert result.exit_code == 2 and "both, dev, test or all" in result.output
+
+
+# -- the quality table (eval/quality_table.py) ---------------------------------------------
+
+
+def _table_module():  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "quality_table", REPO / "eval" / "quality_table.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _results(folder: Path, kind: str, by_split: dict[str, dict[str, float | None]]) -> Path:
+    folder.mkdir(parents=True)
+    other = {"mode": "dense", "by_split": {sp: {} for sp in by_split}}  # not the detail mode
+    data = {
+        "primary": "hybrid",
+        "targets": kind,
+        "splits": list(by_split),
+        "runs": [other, {"mode": "hybrid", "by_split": by_split}],
+    }
+    (folder / "results.json").write_text(json.dumps(data), encoding="utf-8")
+    return folder
+
+
+def test_quality_table_reads_each_sets_splits_and_bolds_test_values_that_meet_targets(
+    tmp_path: Path,
+) -> None:
+    qt = _table_module()
+    gold = _results(
+        tmp_path / "gold",
+        "gold",
+        {
+            "dev": {"key_fact_recall": 0.9, "latency_p50": 0.010},
+            "test": {
+                "key_fact_recall": 0.75,
+                "first_citation_key_fact_recall": 0.6,
+                "false_abstention_rate": 0.08,
+                "exact_citation_share": 1.0,
+                "latency_p50": 0.0304,
+            },
+        },
+    )
+    scifact = _results(tmp_path / "sci", "second-domain", {"test": {"key_fact_recall": 0.61234}})
+    md = qt.render({"gold": gold, "everyday": tmp_path / "missing", "SciFact": scifact})
+    header = (
+        "| figure | target | gold dev | gold test | everyday dev | everyday test | SciFact test |"
+    )
+    assert header in md
+
+    def row(label: str) -> list[str]:
+        line = next(ln for ln in md.splitlines() if ln.startswith(f"| {label} |"))
+        return [c.strip() for c in line.strip("|").split("|")]
+
+    assert row("key-fact recall") == [
+        "key-fact recall",
+        "gold ≥ 0.75; everyday ≥ 0.7; SciFact ≥ 0.6",
+        "0.900",  # dev is never bold: targets are judged on test
+        "**0.750**",
+        "–",
+        "–",
+        "**0.612**",
+    ]
+    assert row("first-citation key-fact recall")[1:4] == ["gold ≥ 0.65", "–", "0.600"]
+    assert row("false abstention")[3] == "**0.080**"  # at most: the goal itself is met
+    assert row("exact quotes")[1:4] == ["≥ 1", "–", "**1.000**"]
+    assert row("latency p50")[1:4] == ["gold ≤ 25 ms", "10 ms", "30 ms"]
+    assert row("citation precision")[3] == "–"
+    assert "everyday: no results.json" in md and str(tmp_path / "missing") in md
+
+
+def test_quality_table_cli_prints_the_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    qt = _table_module()
+    gold = _results(tmp_path / "g", "gold", {"dev": {}, "test": {"abstention_accuracy": 0.8}})
+    args = ["--gold", str(gold), "--everyday", str(tmp_path / "e"), "--scifact", str(tmp_path)]
+    assert qt.main(args) == 0
+    out = capsys.readouterr().out
+    assert "| abstention accuracy |" in out and "**0.800**" in out
+    assert out.count("no results.json") == 2
