@@ -86,11 +86,18 @@ def test_comparison_gathers_evidence_from_both_papers(real_assistant: Assistant)
     _exact(real_assistant, answer.citations)
 
 
-def test_factoid_answer_is_the_clause_not_the_run_on_sentence(real_assistant: Assistant) -> None:
+def test_factoid_answer_leads_with_the_figure_then_whole_sentences(
+    real_assistant: Assistant,
+) -> None:
     answer = real_assistant.ask("How many foreign financial institutions gather in Sichuan?")
     assert not answer.abstained
-    assert "58" in answer.text
-    assert len(answer.text.split()) <= 60
+    lead, _, rest = answer.text.partition("\n\n")
+    assert lead.split()[0] == "58", answer.text  # the span itself, then its marker
+    assert len(lead.split()) == 2
+    sentences = [c.quote for c in answer.citations[1:]]
+    assert sentences and all(q[0].isupper() for q in sentences), sentences  # never mid-clause
+    assert len(sentences) <= real_assistant.settings.answer.max_factual_sentences
+    assert answer.citations[0].quote == "58" and "58" in sentences[0]
     _exact(real_assistant, answer.citations)
 
 

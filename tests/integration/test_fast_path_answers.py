@@ -74,6 +74,7 @@ def test_every_gold_answer_is_unchanged_by_stored_sentence_vectors(
             differ.append(f"{qid}: fast {_key(a)} != old {_key(b)}")
     assert not differ, "\n".join(differ[:5])
     assert answered >= len(questions) // 2  # the comparison covers real answers
-    # the fast path encoded questions only (each at most twice: as asked, and as searched,
-    # without a paper's name); the old one every sentence it had not met in an earlier answer
-    assert encoded["fast"] <= 2 * len(questions) < encoded["old"] - 100
+    # the fast path encoded questions only (each at most three times: as asked, as searched
+    # without a paper's name, and its focus phrase for the reader); the old one every sentence
+    # it had not met in an earlier answer
+    assert encoded["fast"] <= 3 * len(questions) < encoded["old"] - 100

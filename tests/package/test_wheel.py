@@ -85,6 +85,18 @@ def test_wheel_ingests_and_answers_from_an_empty_folder(tmp_path: Path) -> None:
         env,
     )
     assert Path(where.strip()).is_relative_to(purelib), where  # the wheel, not the checkout
+    model = _run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "from assistant.answering.scorer import load_model, MODEL_FILE;"
+            " import importlib.resources as r; m = load_model();"
+            " print(r.files('assistant.answering') / MODEL_FILE, m.threshold)",
+        ],
+        work,
+        env,
+    )
+    assert Path(model.split()[0]).is_relative_to(purelib), model  # the reader's shipped weights
     before = _tree(purelib)
 
     question = "When was the Sichuan Pilot Free Trade Zone established?"
