@@ -15,14 +15,19 @@ $(PY):
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
+# setup.py maps corpus/ and prompts/ into assistant._data, so setuptools makes the editable
+# install a meta path finder and says so in an "Editable installation" note (InformationOnly);
+# pip relays a local project's build warnings even under -q. The note is information only.
+EDITABLE := PYTHONWARNINGS="ignore:Editable installation" $(PIP) install -q -e
+
 # torch first, pinned to the CPU wheel: a bare `torch` requirement would pull a CUDA build.
 $(STAMP): $(PY) pyproject.toml
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e .
+	$(EDITABLE) .
 	touch $(STAMP)
 
 $(DEV_STAMP): $(STAMP)
-	$(PIP) install -q -e '.[dev,llm,scale]'
+	$(EDITABLE) '.[dev,llm,scale]'
 	touch $(DEV_STAMP)
 
 setup: $(STAMP)

@@ -9,11 +9,12 @@ import os
 import re
 import sys
 import tomllib
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -22,13 +23,67 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from .errors import AssistantError
 from .settings import RetrievalMode, Settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
+if TYPE_CHECKING:
+    from .core import Assistant
+    from .indexing import IngestReport
+    from .papers import PaperInfo
+    from .types import Answer
+
+
+class _ShellConsole(Console):
+    """Rich output that follows shell habits (as ``gh``, ``rg`` and ``llm`` print): styled and
+    word-wrapped on a terminal; piped or redirected, plain text with each paragraph on one line,
+    so ``| cat``, ``grep`` and copying see whole sentences. (Rich already drops colours off a
+    terminal and honours ``NO_COLOR`` / ``FORCE_COLOR``.)"""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        if not self.is_terminal:
+            kwargs.setdefault("soft_wrap", True)  # no hard wrap at 80 columns
+        super().print(*objects, **kwargs)
+
+
+def _plain_flags(params: list[Any]) -> list[Any]:
+    """On/off flags without a value placeholder in help: typer shows a flag's type
+    (``--json <bool>``) unless it has a metavar, which a flag never uses otherwise."""
+    for p in params:
+        if isinstance(p, TyperOption) and p.is_flag and p.metavar is None:
+            p.metavar = ""
+    return params
+
+
+class _Group(TyperGroup):
+    """The ``assistant`` group, its help written as click writes it (see :func:`_plain_flags`)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:  # ctx: typer's vendored click Context
+        return _plain_flags(super().get_params(ctx))
+
+
+class _Command(TyperCommand):
+    """A command whose help reads like other Unix tools': flags without ``<bool>``, and
+    arguments named in capitals in the usage line (``ask [OPTIONS] QUESTION``, where typer
+    writes ``{question}``)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:  # ctx: typer's vendored click Context
+        return _plain_flags(super().get_params(ctx))
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for p in self.get_params(ctx):
+            if not isinstance(p, TyperArgument):
+                continue  # options are summed up by [OPTIONS]
+            name = (p.metavar or p.name or "").upper()
+            pieces.append((name if p.required else f"[{name}]") + ("..." if p.nargs != 1 else ""))
+        return pieces
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, cls=_Group)
+out = _ShellConsole()
+err = _ShellConsole(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 # Terminal escape sequences (CSI, OSC, two-byte ESC) and other C0 controls: a paper's text or
 # a file name must not move the cursor, recolour or retitle the user's terminal.
@@ -197,7 +252,7 @@ def _guarded(command: F) -> F:
     return run  # type: ignore[return-value]
 
 
-@app.command()
+@app.command(cls=_Command)
 @_guarded
 def ingest(
     paths: Annotated[
@@ -205,7 +260,8 @@ def ingest(
         typer.Argument(help="Papers or folders (searched recursively) to add. Default: corpus/."),
     ] = None,
     rebuild: Annotated[
-        bool, typer.Option(help="Re-embed every paper (papers added by path are kept).")
+        bool,
+        typer.Option("--rebuild", help="Re-embed every paper (papers added by path are kept)."),
     ] = False,
     engine: Annotated[
         str | None, typer.Option(help="Embed here (local) or on Ray Data workers (ray).")
@@ -213,8 +269,8 @@ def ingest(
 ) -> None:
     """Build or update the index (only new or changed papers are embedded).
 
-    Without PATHS it re-syncs the bundled corpus; papers added by path or upload are never
-    removed by it (use `assistant remove`)."""
+    Without PATHS: re-sync the bundled corpus (papers added by path or upload are kept)."""
+    _check_paths(paths or [])  # before any other work: a typo never half-ingests
     from .embeddings import prepare_query_encoder
     from .indexing import ingest as run_ingest
 
@@ -233,7 +289,37 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _print_report(report) -> None:  # type: ignore[no-untyped-def]
+def _check_paths(paths: list[Path]) -> None:
+    """Refuse the whole ingest when any path is missing (naming each), before any work."""
+    missing = [p for p in paths if not p.exists()]
+    if not missing:
+        return
+    names = ", ".join(str(p) for p in missing)
+    nothing = (
+        "nothing ingested, not even the paths that exist"
+        if len(missing) < len(paths)
+        else "nothing ingested"
+    )
+    what, path = ("file or folder", "path") if len(missing) == 1 else ("files or folders", "paths")
+    raise _UsageError(f"no such {what}: {names} ({nothing}): check the {path} and try again")
+
+
+def _ingest_summary(report: IngestReport) -> str:
+    """The one-line summary of an ingest or removal, whose counts add up: every paper in the
+    index was added, updated or unchanged (a duplicate file, indexed once, is counted apart)."""
+    duplicates = report.aliases
+    added = [d for d in report.added if d not in duplicates]
+    updated = [d for d in report.updated if d not in duplicates]
+    unchanged = max(report.documents - len(added) - len(updated), 0)
+    return (
+        f"{report.documents} docs ({len(added)} added, {len(updated)} updated, "
+        f"{unchanged} unchanged), {len(report.removed)} removed, "
+        f"{len(duplicates)} duplicates indexed once, {report.chunks} chunks, "
+        f"{report.tokens} tokens, {report.embedded} embedded, {report.seconds:.1f}s"
+    )
+
+
+def _print_report(report: IngestReport) -> None:
     for path, reason in report.errors.items():
         err.print(f"[yellow]skipped[/] {_safe(path)}: {_safe(reason)}", highlight=False)
     for path, existing in report.duplicates.items():
@@ -251,16 +337,10 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
         out.print(f"versions   {_safe(', '.join(members))}", highlight=False)
     for doc_id in report.removed:
         out.print(f"removed    {_safe(doc_id)}", highlight=False)
-    out.print(
-        f"{report.documents} docs ({len(report.added)} added, {len(report.updated)} updated, "
-        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed), "
-        f"{len(report.aliases)} duplicates found, {report.chunks} chunks, {report.tokens} tokens, "
-        f"{report.embedded} embedded, {report.seconds:.1f}s",
-        highlight=False,
-    )
+    out.print(_ingest_summary(report), highlight=False)
 
 
-@app.command()
+@app.command(cls=_Command)
 @_guarded
 def remove(
     papers: Annotated[
@@ -274,7 +354,7 @@ def remove(
     _print_report(report)
 
 
-@app.command("index-info")
+@app.command("index-info", cls=_Command)
 @_guarded
 def index_info(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show every paper in the index with its source, and whether any is stale."""
@@ -309,22 +389,52 @@ def index_info(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
         f"chunks     {info.chunks} ({_safe(info.index_type)}), built {_safe(info.built_at)}",
         highlight=False,
     )
-    table = Table("doc", "title", "source", "file", "chunks", "links")
-    for p in info.papers:
-        links = (
-            f"alias of {p.alias_of}"
-            if p.alias_of
-            else (f"versions: {p.version_group}" if p.version_group else "")
-        )
-        source = p.source if p.source == "corpus" else f"{p.source}: {p.path}"
-        cells = (p.doc_id, p.title[:60], source, p.state, str(p.chunks), links)
-        table.add_row(*(Text(_TERMINAL_CONTROL.sub("", c)) for c in cells))
-    out.print(table)
+    header = ("doc", "title", "source", "file", "chunks", "links")
+    rows = [_paper_row(p, full_title=not out.is_terminal) for p in info.papers]
+    if out.is_terminal:
+        table = Table(*header)
+        for cells in rows:
+            table.add_row(*(Text(c) for c in cells))
+        out.print(table)
+    else:  # piped: one tab-separated line per paper, for cut, awk and sort (Rich expands tabs)
+        for cells in [header, *rows]:
+            sys.stdout.write("\t".join(" ".join(c.split()) for c in cells) + "\n")
     colour = "yellow" if info.status.stale else "green"
     out.print(f"[{colour}]{_safe(info.status.message)}[/]", highlight=False)
 
 
-def _print_answer(answer, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+_OPENING, _CLOSING = '“"', '”"'
+# A quote's own double quotes become single ones inside the app's “…” (nested quotes
+# alternate), so a source reads “and ‘2017-2018 … Index’ released by …”, not “and “2017…”.
+_INNER_QUOTES = str.maketrans({"“": "‘", "”": "’", '"': "'"})
+
+
+def _quoted(text: str) -> str:
+    """``text`` in typographic double quotes, its own quotation marks nested inside them; a
+    text that is already one quotation (“…” with no other quote mark) is shown as it is."""
+    if (
+        len(text) > 1
+        and text[0] in _OPENING
+        and text[-1] in _CLOSING
+        and not any(q in text[1:-1] for q in '“”"')
+    ):
+        return text
+    return f"“{text.translate(_INNER_QUOTES)}”"
+
+
+def _paper_row(p: PaperInfo, full_title: bool) -> tuple[str, ...]:
+    links = (
+        f"alias of {p.alias_of}"
+        if p.alias_of
+        else (f"versions: {p.version_group}" if p.version_group else "")
+    )
+    source = p.source if p.source == "corpus" else f"{p.source}: {p.path}"
+    title = p.title if full_title else p.title[:60]
+    cells = (p.doc_id, title, source, p.state, str(p.chunks), links)
+    return tuple(_TERMINAL_CONTROL.sub("", c) for c in cells)
+
+
+def _print_answer(answer: Answer, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
         return
@@ -351,10 +461,10 @@ def _print_answer(answer, as_json: bool) -> None:  # type: ignore[no-untyped-def
             f"\\[{c.marker}] {_safe(c.passage.title)} ({_safe(c.doc_id)}), {_safe(section)}",
             highlight=False,
         )
-        out.print(f"    “{_safe(quotes)}”", highlight=False)
+        out.print(f"    {_safe(_quoted(quotes))}", highlight=False)
 
 
-@app.command()
+@app.command(cls=_Command)
 @_guarded
 def ask(
     question: Annotated[str, typer.Argument(help="Your question, in quotes.")],
@@ -363,11 +473,8 @@ def ask(
     k: Annotated[int | None, typer.Option(help="Passages to retrieve.")] = None,
 ) -> None:
     """Answer one question with numbered, quoted sources."""
-    from .core import Assistant
-
     k, retrieval_mode = _check_k(k), _mode(mode)  # for this question: the settings stay as set
-    with _progress() as progress:  # drawn only if the index is built on first use
-        bot = Assistant.load(_settings(), progress=progress)
+    bot = _open_assistant()
     _warn_stale(bot)
     answer = bot.ask(question, k=k, mode=retrieval_mode)
     _print_answer(answer, as_json)
@@ -376,16 +483,14 @@ def ask(
         err.print(f"[dim]timings: {timings}[/]", highlight=False)
 
 
-@app.command()
+@app.command(cls=_Command)
 @_guarded
 def chat(mode: Annotated[str | None, typer.Option(help="dense | bm25 | hybrid")] = None) -> None:
     """A terminal chat that remembers the conversation (Ctrl-D or 'exit' to leave)."""
-    from .core import Assistant
     from .types import Turn
 
     retrieval_mode = _mode(mode)
-    with _progress() as progress:
-        bot = Assistant.load(_settings(), progress=progress)
+    bot = _open_assistant()
     _warn_stale(bot)
     history: list[Turn] = []
     if not _opts.quiet:
@@ -409,7 +514,7 @@ def chat(mode: Annotated[str | None, typer.Option(help="dense | bm25 | hybrid")]
         history.append(Turn(question=question, answer=answer))
 
 
-@app.command("eval")
+@app.command("eval", cls=_Command)
 @_guarded
 def eval_(
     modes: Annotated[list[str] | None, typer.Argument(help="Modes for --compare.")] = None,
@@ -418,9 +523,13 @@ def eval_(
     answerer: Annotated[str | None, typer.Option(help="extractive | llm")] = None,
     k: Annotated[int | None, typer.Option(help="Passages the answerer reads.")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Report folder.")] = None,
-    compare: Annotated[bool, typer.Option(help="e.g. --compare dense bm25 hybrid")] = False,
+    compare: Annotated[
+        bool, typer.Option("--compare", help="e.g. --compare dense bm25 hybrid")
+    ] = False,
     limit: Annotated[int | None, typer.Option(help="N items, spread over question types.")] = None,
-    calibrate: Annotated[bool, typer.Option(help="Sweep threshold, mode and k.")] = False,
+    calibrate: Annotated[
+        bool, typer.Option("--calibrate", help="Sweep threshold, mode and k.")
+    ] = False,
     beir: Annotated[Path | None, typer.Option(help="Check retrieval on a BEIR folder.")] = None,
     split: Annotated[
         str, typer.Option(help="both (dev and test side by side) | dev | test | all (pooled)")
@@ -433,6 +542,7 @@ def eval_(
     """Score retrieval, answers, citations and abstention on a gold set; write a report folder."""
     from . import evaluation as ev
 
+    _quiet_ranx()
     if modes and not compare:
         raise typer.BadParameter(f"unexpected {' '.join(modes)}: modes go after --compare")
     if split not in ("both", "dev", "test", "all"):
@@ -474,10 +584,12 @@ def eval_(
     out.print(f"report: {folder / 'report.md'}", highlight=False)
 
 
-@app.command()
+@app.command(cls=_Command)
 @_guarded
 def bench(
-    quick: Annotated[bool, typer.Option(help="Smoke run: small sizes, few queries.")] = False,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Smoke run: small sizes, few queries.")
+    ] = False,
     sizes: Annotated[
         str | None, typer.Option(help="Corpus sizes in chunks, e.g. 1000,100000,1000000.")
     ] = None,
@@ -503,6 +615,13 @@ def bench(
     out.print((out_dir / "results.md").read_text(encoding="utf-8"), highlight=False)
 
 
+def _quiet_ranx() -> None:
+    """Hide the warning ranx's numba kernels give when first compiled (a fresh venv): "unsafe
+    cast from uint64 to int64", about ranx's own index arithmetic, not the scores. By message,
+    as pyproject.toml's pytest filter does (numba may colour the text)."""
+    warnings.filterwarnings("ignore", message=".*unsafe cast from uint64 to int64")
+
+
 def _mode(mode: str | None) -> RetrievalMode | None:
     if mode is None:
         return None
@@ -516,7 +635,26 @@ def _say(message: str) -> None:
         err.print(f"[dim]bench:[/] {escape(message)}", highlight=False)
 
 
-def _warn_stale(bot) -> None:  # type: ignore[no-untyped-def]
+def _open_assistant() -> Assistant:
+    """The Assistant on the current settings; a first use says, on one line, that it builds
+    the index once (then progress bars, on a terminal)."""
+    from .bundled import corpus_dir
+    from .core import Assistant
+
+    settings = _settings()
+    if not _opts.quiet and not Assistant.has_index(settings):
+        corpus = settings.paths.corpus_dir
+        source = (
+            "the bundled papers (about 30 s, once)"
+            if corpus.resolve() == corpus_dir().resolve()
+            else f"the papers in {corpus} (once)"
+        )
+        err.print(f"building the index from {_safe(source)}…", highlight=False)
+    with _progress() as progress:  # drawn only if the index is built on first use
+        return Assistant.load(settings, progress=progress)
+
+
+def _warn_stale(bot: Assistant) -> None:
     if bot.notice:
         _note(bot.notice)
     status = bot.status()

@@ -33,3 +33,31 @@ def test_ask_prints_only_the_answer(
     assert as_json.stderr == ""
     assert json.loads(as_json.stdout)["citations"]
     assert list(tmp_path.iterdir()) == []  # nothing written to the working folder
+
+
+def test_piped_output_follows_shell_habits(
+    tmp_path: Path, real_settings: Settings, real_assistant: Assistant
+) -> None:
+    """`assistant ask … | cat`: each paragraph on one line, whatever the terminal width, and no
+    escape codes; a missing path fails before any work with stdout left empty."""
+    env = cli_env(real_settings, COLUMNS="40")
+    question = "When was the Sichuan Pilot Free Trade Zone established?"
+    cmd = [sys.executable, "-m", "assistant.cli"]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*cmd, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        )
+
+    plain, as_json = run("ask", question), run("ask", "--json", question)
+    assert plain.returncode == 0 and as_json.returncode == 0, plain.stderr + as_json.stderr
+    answer = json.loads(as_json.stdout)
+    lines = plain.stdout.splitlines()
+    paragraphs = [p for p in answer["text"].splitlines() if p.strip()]
+    assert max(map(len, paragraphs)) > 40 and all(p in lines for p in paragraphs), plain.stdout
+    assert "\x1b" not in plain.stdout + plain.stderr
+    missing = run("ingest", "/nonexistent")
+    assert missing.returncode == 1 and missing.stdout == ""
+    assert missing.stderr.count("\n") == 1 and "/nonexistent" in missing.stderr
+    help_text = run("ask", "--help").stdout
+    assert "<bool>" not in help_text and "{question}" not in help_text

@@ -20,6 +20,7 @@ import assistant.embeddings
 from assistant import cli
 from assistant.cli import app
 from assistant.embeddings import HashEmbedder
+from assistant.indexing import IngestReport
 
 pytestmark = pytest.mark.unit
 
@@ -52,13 +53,62 @@ def indexed(workdir: Path) -> Path:
 
 def test_ingest_writes_the_index_into_the_working_folder(workdir: Path) -> None:
     stdout, stderr = _run("ingest")
-    assert "4 docs (5 added" in " ".join(stdout.split()), stdout
+    assert "4 docs (4 added, 0 updated, 0 unchanged), 0 removed, 1 duplicates" in stdout, stdout
     assert "alias" in stdout  # 000 and 001 are one paper in two renderings
     assert (workdir / "index" / "CURRENT").is_file()
     assert (workdir / ".cache" / "embeddings.sqlite").is_file()
     assert stderr == ""
     again, _ = _run("ingest")
-    assert "5 unchanged" in " ".join(again.split()) and "0 embedded" in again
+    assert "4 docs (0 added, 0 updated, 4 unchanged)" in again and "0 embedded" in again
+
+
+def test_ingest_summary_counts_add_up() -> None:
+    """Every paper in the index is added, updated or unchanged; a duplicate file is apart."""
+    report = IngestReport(added=["a", "b", "c"], documents=7)  # 4 were there already
+    assert cli._ingest_summary(report).startswith("7 docs (3 added, 0 updated, 4 unchanged), ")
+    report = IngestReport(
+        added=["x", "x-copy"], updated=["y"], unchanged=["z"], aliases={"x-copy": "x"}
+    )
+    report.documents, report.removed = 5, ["old"]
+    summary = cli._ingest_summary(report)
+    assert summary.startswith("5 docs (1 added, 1 updated, 3 unchanged), 1 removed, 1 dupl")
+
+
+def test_ingest_of_a_missing_path_fails_before_any_work(workdir: Path) -> None:
+    result = CliRunner().invoke(app, ["ingest", "/nonexistent"])
+    assert result.exit_code == 1 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: no such file or folder: /nonexistent (nothing ingested)")
+    assert "check the path" in line
+    paper = workdir / "paper.txt"
+    paper.write_text("A paper\n\nOn trade zones.\n", encoding="utf-8")
+    both = CliRunner().invoke(app, ["ingest", str(paper), "missing.txt", "gone/"])
+    assert both.exit_code == 1 and both.stdout == ""
+    assert "missing.txt, gone" in both.stderr and "not even the paths that exist" in both.stderr
+    assert not (workdir / "index").exists()  # refused whole: nothing was half-done
+
+
+def test_help_reads_like_other_unix_tools() -> None:
+    """On/off flags take no value, so help shows none; arguments are NAMES in the usage line."""
+    usage = {}
+    for args in ([], ["ask"], ["ingest"], ["index-info"], ["eval"], ["bench"]):
+        text = CliRunner().invoke(app, [*args, "--help"]).stdout
+        assert "<bool>" not in text, text
+        assert "--no-" not in text  # one flag each, not an on/off pair
+        usage[" ".join(args)] = next(line for line in text.splitlines() if "Usage:" in line)
+    assert not any("{" in line for line in usage.values()), usage
+    assert usage["ask"].split(" ask ")[1].strip() == "[OPTIONS] QUESTION"
+    assert usage["ingest"].split(" ingest ")[1].strip() == "[OPTIONS] [PATHS]..."
+
+
+def test_quotes_nest_instead_of_doubling() -> None:
+    inner = "and “2017-2018 China Pilot Free Trade Zone System Innovation Index” released by"
+    assert cli._quoted(inner) == (
+        "“and ‘2017-2018 China Pilot Free Trade Zone System Innovation Index’ released by”"
+    )
+    assert cli._quoted("“The zone was set up in 2017.”") == "“The zone was set up in 2017.”"
+    assert cli._quoted("“Belt and Road” cooperation") == "“‘Belt and Road’ cooperation”"
+    assert cli._quoted('he said "no"') == "“he said 'no'”"
 
 
 def test_index_info_tables_and_json(indexed: Path) -> None:
@@ -67,6 +117,9 @@ def test_index_info_tables_and_json(indexed: Path) -> None:
     assert data["stale"] is False and chunks > 0
     stdout, _ = _run("index-info")
     assert f"{chunks} (flat)" in stdout and "index is up to date" in stdout
+    rows = [line.split("\t") for line in stdout.splitlines() if "\t" in line]
+    assert rows[0] == ["doc", "title", "source", "file", "chunks", "links"]  # piped: TSV
+    assert all(len(r) == 6 for r in rows) and len(rows) == 1 + len(data["papers"])
     assert set(data["manifest"]["papers"]) >= {"003_8f09d066e0b864c5.txt"}
 
 
@@ -77,6 +130,21 @@ def test_ask_prints_the_answer_and_its_sources_only(indexed: Path) -> None:
     assert stderr == ""  # no progress bars, notes or model-loading output
 
 
+def test_piped_ask_keeps_each_paragraph_on_one_line(
+    indexed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "40")  # a terminal width must not matter off a terminal
+    data = json.loads(_run("ask", "--json", QUESTION)[0])
+    stdout, _ = _run("ask", QUESTION)
+    lines = stdout.splitlines()
+    paragraphs = [p for p in data["text"].splitlines() if p.strip()]
+    assert max(map(len, paragraphs)) > 80, paragraphs  # would wrap at 80 columns
+    assert all(p in lines for p in paragraphs), stdout
+    for c in data["citations"]:
+        assert any(c["quote"].split()[-1] in line for line in lines if line.startswith("    “"))
+    assert "\x1b" not in stdout
+
+
 def test_ask_json_is_the_answer_object(indexed: Path) -> None:
     data = json.loads(_run("ask", "--json", QUESTION)[0])
     assert data["text"] and data["citations"]
@@ -85,9 +153,17 @@ def test_ask_json_is_the_answer_object(indexed: Path) -> None:
 
 
 def test_ask_builds_the_index_on_first_use(workdir: Path) -> None:
-    stdout, _ = _run("ask", QUESTION)
+    stdout, stderr = _run("ask", QUESTION)
     assert "Sources" in stdout
     assert (workdir / "index" / "CURRENT").is_file()
+    assert stderr == "building the index from the bundled papers (about 30 s, once)…\n"
+    _, again = _run("ask", QUESTION)
+    assert again == ""  # once
+
+
+def test_quiet_first_use_says_nothing(workdir: Path) -> None:
+    stdout, stderr = _run("--quiet", "ask", QUESTION)
+    assert "Sources" in stdout and stderr == ""
 
 
 def test_index_dir_option(workdir: Path) -> None:
