@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from .answering.base import AnswerContext, Answerer, abstention
 from .answering.factory import make_answerer
-from .answering.overview import wants_overview
 from .corpus.lexicon import load_lexicon
 from .embeddings import Embedder, make_embedder
 from .errors import ConfigError, IndexIncompatibleError, IndexMissingError, QuestionError
@@ -31,8 +30,9 @@ from .papers import (
     resolve_paper,
 )
 from .retrieval import Retriever
-from .retrieval.followup import History, normalise_history, resolve_followup
-from .retrieval.query import analyse
+from .retrieval.followup import History, normalise_history
+from .retrieval.plan import QuestionPlan, make_plan
+from .retrieval.query import mostly_cjk
 from .retrieval.routing import interleave, with_front_matter
 from .settings import RetrievalMode, Settings
 from .store import DocRecord, IndexSnapshot, load_snapshot
@@ -216,9 +216,9 @@ class Assistant:
         _check_knobs(k, mode)
         query = self._clean_question(query)[0]
         passages = self._state.retriever.retrieve(query, k=k, mode=mode)
-        info = analyse(query, self.lexicon)
-        if info.front_matter:  # "who funded the study?": the funding line ranks first
-            ranked = with_front_matter(self._state.retriever, info, passages, [])
+        plan = make_plan(query, lexicon=self.lexicon)
+        if plan.front_matter:  # "who funded the study?": the funding line ranks first
+            ranked = with_front_matter(self._state.retriever, plan, passages)
             passages = ranked[: len(passages)]
         return passages
 
@@ -272,42 +272,24 @@ class Assistant:
         _check_knobs(k, mode)
         text, notice = self._clean_question(question)
         state = self._state
-        if analyse(text, self.lexicon).mostly_cjk:
+        if mostly_cjk(text):
             yield from _refusal(text, notice, self.answerer.name, _NOT_ENGLISH)
             return
-        # a follow-up ("Why?", "And the revised version?") is read with the conversation
-        resolved = resolve_followup(text, history)
-        condense = getattr(self.answerer, "condense", None)  # an LLM rewrites follow-ups
-        wordy = re.search(r"\w", text) is not None  # "???" has nothing to condense
-        condensed = (
-            condense(text, normalise_history(history)) if condense and history and wordy else None
-        )
-        asked = condensed or resolved.standalone
-        info = analyse(asked, self.lexicon)
-        if not info.searchable and wants_overview(asked) is None:  # "what are these about?"
+        plan = self._plan(text, history, state)
+        if not plan.info.searchable and plan.overview is None:  # "what are these about?"
             yield from _refusal(text, notice, self.answerer.name, _NO_WORDS)
             return
-        hint = state.retriever.paper_names().named(condensed or resolved.search_query)
-        # a comparison names one paper and sets it against others: rank them all
-        only = None if info.kind == "comparison" else set(hint.docs) or None
-        passages = state.retriever.retrieve(
-            hint.query, k=k, mode=mode, boost_doc=resolved.boost_doc, only_docs=only
-        )
-        if info.kind == "comparison" and hint.docs:
-            named = state.retriever.retrieve(hint.query, k=k, mode=mode, only_docs=set(hint.docs))
-            passages = interleave(named, passages, len(passages))
-        if info.front_matter:
-            passages = with_front_matter(state.retriever, info, passages, sorted(hint.docs))
+        passages = self._passages(plan, state, k, mode)
         t1 = time.perf_counter()
         final: Answer | None = None
         if stream:
-            for piece in self.answerer.stream(asked, passages, state.context):
+            for piece in self.answerer.stream(plan.text, passages, state.context, plan):
                 if isinstance(piece, Answer):
                     final = piece
                 else:
                     yield piece
         else:
-            final = self.answerer.answer(asked, passages, state.context)
+            final = self.answerer.answer(plan.text, passages, state.context, plan)
         assert final is not None
         t2 = time.perf_counter()
         final.question = text  # the user sees their own question, not the rewrite
@@ -315,6 +297,37 @@ class Assistant:
         notices = [n for n in (notice, self.answerer_notice, final.notice) if n]
         final.notice = " ".join(dict.fromkeys(notices)) or None
         yield final
+
+    def _plan(self, text: str, history: History | None, state: _State) -> QuestionPlan:
+        """The question read once, in its conversation: a follow-up ("Why?", "And the revised
+        version?") resolved by the offline rules, or rewritten by an LLM answerer that can."""
+        condense = getattr(self.answerer, "condense", None)
+        wordy = re.search(r"\w", text) is not None  # "???" has nothing to condense
+        condensed = (
+            condense(text, normalise_history(history)) if condense and history and wordy else None
+        )
+        names = state.retriever.paper_names()
+        return make_plan(text, history, self.lexicon, names, condensed=condensed)
+
+    def _passages(
+        self, plan: QuestionPlan, state: _State, k: int | None, mode: RetrievalMode | None
+    ) -> list[Passage]:
+        """Retrieval as the plan asks: within the papers it names, next to the others for a
+        comparison, with the asked-for front-matter field first."""
+        retriever = state.retriever
+        named = set(plan.papers)
+        # a comparison names one paper and sets it against others: rank them all
+        only = None if plan.comparison else named or None
+        query = plan.search_query
+        passages = retriever.retrieve(
+            query, k=k, mode=mode, boost_doc=plan.boost_doc, only_docs=only
+        )
+        if plan.comparison and named:
+            first = retriever.retrieve(query, k=k, mode=mode, only_docs=named)
+            passages = interleave(first, passages, len(passages))
+        if plan.front_matter:
+            passages = with_front_matter(retriever, plan, passages)
+        return passages
 
     def _clean_question(self, question: str) -> tuple[str, str | None]:
         if not isinstance(question, str):

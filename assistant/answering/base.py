@@ -11,6 +11,7 @@ import numpy as np
 from ..corpus.cleaning import OffsetMap
 from ..corpus.front_matter import Field, FrontMatterCache
 from ..retrieval.paper_hints import PaperNames
+from ..retrieval.plan import QuestionPlan
 from ..store import ChunkRecord, DocRecord, IndexSnapshot
 from ..types import Answer, Citation, Passage
 
@@ -19,12 +20,26 @@ ABSTAIN_TEXT = "The indexed papers do not answer this question."
 
 
 class Answerer(Protocol):
+    """Answers ``question`` from ``passages``. ``plan``: the question's plan, made once by the
+    caller (``Assistant``) with the chat history; without one the answerer reads the question
+    on its own, as a first question."""
+
     name: str
 
-    def answer(self, question: str, passages: list[Passage], ctx: AnswerContext) -> Answer: ...
+    def answer(
+        self,
+        question: str,
+        passages: list[Passage],
+        ctx: AnswerContext,
+        plan: QuestionPlan | None = None,
+    ) -> Answer: ...
 
     def stream(
-        self, question: str, passages: list[Passage], ctx: AnswerContext
+        self,
+        question: str,
+        passages: list[Passage],
+        ctx: AnswerContext,
+        plan: QuestionPlan | None = None,
     ) -> Iterator[str | Answer]: ...
 
 

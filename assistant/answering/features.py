@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..retrieval.plan import RUNNING_TOTAL, YEAR, Scope, question_scope
 from ..retrieval.query import QuestionInfo, terms
 from ..types import Passage
 from .evidence import TypedSpan, tied_to_focus, typed_spans
@@ -73,7 +74,6 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "names_a_paper",
 )
 
-_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 _REASON = re.compile(
     r"(?i)\b(?:because|due to|owing to|as a result|result(?:s|ed)? in|lead(?:s)? to|led to|"
     r"so as to|in order to|so that|therefore|thus|hence|by (?:\w+ing)|through|which (?:helps|"
@@ -81,18 +81,6 @@ _REASON = re.compile(
     r"promot\w+|enabl\w+|mean(?:s)? that)\b"
 )
 _FIGURE = re.compile(r"\d|(?i:\b(?:percent|million|billion|thousand|hundred|half|third)\b)")
-# A question about one period ("in 2022 alone", "each year", "annual") and a sentence giving
-# a total over several ("since 2013", "cumulative", "2017-2022", "so far", "in total").
-_ONE_PERIOD = re.compile(
-    r"(?i)\b(?:alone|annual(?:ly)?|each year|per year|a year|every year|that year|single year|"
-    r"in (?:19|20)\d{2}\b(?!\s*(?:-|–|to|and)))"
-)
-_RUNNING_TOTAL = re.compile(
-    r"(?i)\b(?:cumulative(?:ly)?|in total|a total of|so far|to date|since (?:19|20)\d{2}|"
-    r"accumulated|altogether|(?:19|20)\d{2}\s*(?:-|–|to)\s*(?:19|20)\d{2}|over the past|"
-    r"(?:in|over) the (?:\w+ )?years since|since (?:its|their) (?:establishment|launch|opening|"
-    r"founding|start))\b"
-)
 _CONJUNCTION = re.compile(r"(?i)^(?:and|or|but|which|that|while|whereas|who|where|nor|so)\b")
 
 
@@ -179,10 +167,6 @@ def span_distance(
     return (best.start, best.end), distance(best)
 
 
-def question_years(question: str) -> set[str]:
-    return set(_YEAR.findall(question))
-
-
 def sentence_features(
     info: QuestionInfo,
     candidates: Sequence[Candidate],
@@ -191,12 +175,14 @@ def sentence_features(
     contexts: Sequence[str],
     expansions: dict[str, str] | None = None,
     typed_limit: int = 12,
+    scope: Scope | None = None,
 ) -> np.ndarray:
     """One row per candidate, columns in :data:`SENTENCE_FEATURES` order.
 
     The tagger (spaCy, for names) runs only on the ``typed_limit`` candidates closest to the
     question: the rest keep ``kind_present`` at 0, at training time as at answer time.
     ``contexts``: each sentence with its neighbours (a figure's unit may sit there).
+    ``scope``: the question's (``QuestionPlan.scope``; else read from ``info.text``).
     """
     n = len(candidates)
     out = np.zeros((n, len(SENTENCE_FEATURES)), np.float32)
@@ -213,10 +199,8 @@ def sentence_features(
         [sum(idf[t] for t in q_terms if t in st) / total for st in sentence_terms], np.float32
     )
     focus = [t for t in info.focus if not t[0].isdigit()]
-    years = question_years(info.text)
-    # "in 2022 alone" asks one period; "average annual growth between 2013 and 2022" does not
-    one_period = bool(_ONE_PERIOD.search(info.text)) and not _RUNNING_TOTAL.search(info.text)
-    one_period = one_period and not re.search(r"(?i)\bbetween (?:19|20)\d{2}\b", info.text)
+    scope = scope if scope is not None else question_scope(info.text)
+    years = set(scope.years)
     prelim = 0.65 * cos_q + 0.35 * coverage
     typed_rows = set(np.argsort(-prelim)[:typed_limit].tolist()) if info.factual else set()
     bm25_best = max((c.passage.scores.get("bm25", 0.0) for c in candidates), default=0.0) or 1.0
@@ -238,7 +222,7 @@ def sentence_features(
         if spans:
             distance = span_distance(info, text, spans)[1]
             near = 1.0 - min(distance, 300) / 300
-        stated = set(_YEAR.findall(text))
+        stated = set(YEAR.findall(text))
         row: dict[str, float] = {
             "cos_question": float(cos_q[i]),
             "cos_question_gap": float(cos_q[i] - cos_q.max()),
@@ -268,7 +252,7 @@ def sentence_features(
             "figure_present": float(info.wants_number and bool(_FIGURE.search(text))),
             "year_match": float(bool(years & stated)),
             "year_conflict": float(bool(years) and bool(stated) and not years & stated),
-            "cumulative_conflict": float(one_period and bool(_RUNNING_TOTAL.search(text))),
+            "cumulative_conflict": float(scope.one_period and bool(RUNNING_TOTAL.search(text))),
             "fragment": float(
                 (not text[:1].isupper() and not text[:1].isdigit())
                 or bool(_CONJUNCTION.match(text))
@@ -288,6 +272,7 @@ def question_features(
     missing_specifics: int,
     names_a_paper: bool,
     expansions: dict[str, str] | None = None,
+    scope: Scope | None = None,
 ) -> np.ndarray:
     """The answerability model's input: the best candidates' features and the question's.
 
@@ -303,8 +288,8 @@ def question_features(
     passage_terms: set[str] = set()
     for p in passages:
         passage_terms |= set(terms(p.text.replace("-", " "), expansions))
-    years = question_years(info.text)
-    stated = {y for p in passages for y in _YEAR.findall(p.text)}
+    years = set((scope if scope is not None else question_scope(info.text)).years)
+    stated = {y for p in passages for y in YEAR.findall(p.text)}
     row = {
         "best_probability": probs[0],
         "second_probability": probs[1],

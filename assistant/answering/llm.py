@@ -18,6 +18,7 @@ from langchain_core.language_models import BaseChatModel
 from ..chunking import count_tokens
 from ..embeddings import Embedder
 from ..prompts import load_prompt
+from ..retrieval.plan import QuestionPlan
 from ..settings import LLMSettings
 from ..types import Answer, Passage, Turn
 from .base import ABSTAIN_TEXT, AnswerContext, Answerer, abstention
@@ -66,18 +67,29 @@ class LLMAnswerer:
 
     # -- answering -------------------------------------------------------------------------
 
-    def answer(self, question: str, passages: list[Passage], ctx: AnswerContext) -> Answer:
+    def answer(
+        self,
+        question: str,
+        passages: list[Passage],
+        ctx: AnswerContext,
+        plan: QuestionPlan | None = None,
+    ) -> Answer:
         final: Answer | None = None
-        for piece in self.stream(question, passages, ctx):
+        for piece in self.stream(question, passages, ctx, plan):
             if isinstance(piece, Answer):
                 final = piece
         assert final is not None
         return final
 
     def stream(
-        self, question: str, passages: list[Passage], ctx: AnswerContext
+        self,
+        question: str,
+        passages: list[Passage],
+        ctx: AnswerContext,
+        plan: QuestionPlan | None = None,
     ) -> Iterator[str | Answer]:
-        """The model's text as it arrives, then the verified :class:`Answer`."""
+        """The model's text as it arrives, then the verified :class:`Answer` (the model reads
+        ``question`` itself; ``plan`` goes to the extractive fallback)."""
         if not passages:
             answer = abstention(question, passages, self.name)
             yield answer.text
@@ -86,7 +98,7 @@ class LLMAnswerer:
         sources = self.fit(question, passages)
         if not sources:
             why = "llm.max_context_tokens leaves no room for a single source"
-            yield from self._fallback(question, passages, ctx, why, started=False)
+            yield from self._fallback(question, passages, ctx, plan, why, started=False)
             return
         pieces: list[str] = []
         try:
@@ -96,7 +108,7 @@ class LLMAnswerer:
                     yield chunk.text
         except Exception as e:  # network, server crash, context overflow: any backend failure
             why = f"{type(e).__name__}: {str(e)[:200]}"
-            yield from self._fallback(question, passages, ctx, why, started=bool(pieces))
+            yield from self._fallback(question, passages, ctx, plan, why, started=bool(pieces))
             return
         yield self.finish(question, "".join(pieces), passages, sources, ctx)
 
@@ -157,9 +169,15 @@ class LLMAnswerer:
         )
 
     def _fallback(
-        self, question: str, passages: list[Passage], ctx: AnswerContext, why: str, started: bool
+        self,
+        question: str,
+        passages: list[Passage],
+        ctx: AnswerContext,
+        plan: QuestionPlan | None,
+        why: str,
+        started: bool,
     ) -> Iterator[str | Answer]:
-        answer = self.fallback.answer(question, passages, ctx)
+        answer = self.fallback.answer(question, passages, ctx, plan)
         answer.notice = f"The language model failed ({why}); this is the extractive answer."
         yield ("\n\n" if started else "") + answer.text
         yield answer

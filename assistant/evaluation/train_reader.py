@@ -62,11 +62,13 @@ class _Recorder:
     def __init__(self) -> None:
         self.seen: tuple[str, list[Passage], AnswerContext] | None = None
 
-    def answer(self, question: str, passages: list[Passage], ctx: AnswerContext) -> Answer:
+    def answer(
+        self, question: str, passages: list[Passage], ctx: AnswerContext, plan: object = None
+    ) -> Answer:
         self.seen = (question, passages, ctx)
         return abstention(question, passages, self.name)
 
-    def stream(self, question, passages, ctx):  # type: ignore[no-untyped-def]
+    def stream(self, question, passages, ctx, plan=None):  # type: ignore[no-untyped-def]
         yield self.answer(question, passages, ctx)
 
 

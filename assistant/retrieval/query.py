@@ -30,6 +30,7 @@ _FOLLOWUP = re.compile(
     re.I,
 )
 _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+_CJK_SHARE = 0.3  # share of letters above which a question is taken as not English
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
@@ -317,25 +318,10 @@ def focus_terms(
     return tuple(dict.fromkeys(specific if len(specific) >= 2 else content))
 
 
-# The question's analysis, kept for the next call: ``Assistant.ask`` analyses the question to
-# route it and the answerer again to answer it (QuestionInfo is frozen, so sharing is safe).
-_RECENT: dict[tuple[str, int], tuple[Lexicon, QuestionInfo]] = {}
-_RECENT_MAX = 256
-
-
 def analyse(question: str, lexicon: Lexicon | None = None) -> QuestionInfo:
+    """What ``question`` asks for, from its wording (``plan.make_plan`` calls it once per
+    question, with the follow-up resolved)."""
     lexicon = lexicon or EMPTY
-    hit = _RECENT.get((question, id(lexicon)))
-    if hit is not None and hit[0] is lexicon:
-        return hit[1]
-    info = _analyse(question, lexicon)
-    if len(_RECENT) >= _RECENT_MAX:
-        _RECENT.clear()
-    _RECENT[(question, id(lexicon))] = (lexicon, info)
-    return info
-
-
-def _analyse(question: str, lexicon: Lexicon) -> QuestionInfo:
     expansions = lexicon.word_expansions
     count = next(
         (
@@ -345,8 +331,6 @@ def _analyse(question: str, lexicon: Lexicon) -> QuestionInfo:
         ),
         None,
     )
-    cjk = len(_CJK.findall(question))
-    letters = sum(ch.isalpha() for ch in question) or 1
     kind = answer_kind(question)
     return QuestionInfo(
         text=question,
@@ -359,13 +343,19 @@ def _analyse(question: str, lexicon: Lexicon) -> QuestionInfo:
         wants_number=bool(_NUMERIC.search(question)) or kind in ("count", "money", "percent"),
         wants_date=kind == "date",
         expected_items=count,
-        mostly_cjk=cjk / letters > 0.3,
+        mostly_cjk=mostly_cjk(question),
         kind=kind,
         focus=focus_terms(question, expansions, lexicon.generic),
         unit=count_unit(question) if kind == "count" else None,
         front_matter=front_matter_kind(question),
         compound=is_compound(question),
     )
+
+
+def mostly_cjk(text: str) -> bool:
+    """Is ``text`` mostly Chinese, Japanese or Korean (the papers are in English)?"""
+    letters = sum(ch.isalpha() for ch in text) or 1
+    return len(_CJK.findall(text)) / letters > _CJK_SHARE
 
 
 _WH = re.compile(r"\b(?:how many|how much|how|what|which|who|whom|when|where|why)\b", re.I)

@@ -5,7 +5,8 @@ the asked-for front-matter field first."""
 from __future__ import annotations
 
 from ..types import Passage
-from .query import QuestionInfo, terms
+from .plan import QuestionPlan
+from .query import terms
 from .search import Retriever
 
 # Words of a question about a paper's front matter that name no topic ("who funded the study").
@@ -35,13 +36,14 @@ def interleave(first: list[Passage], second: list[Passage], k: int) -> list[Pass
 
 
 def with_front_matter(
-    retriever: Retriever, info: QuestionInfo, passages: list[Passage], named: list[str]
+    retriever: Retriever, plan: QuestionPlan, passages: list[Passage]
 ) -> list[Passage]:
-    """Put the asked-for front-matter field first: of the papers named, else of the best
-    ranked paper, else (a question naming no topic, "who funded the study?") of any."""
+    """Put the asked-for front-matter field first: of the papers the plan names, else of the
+    best ranked paper, else (a question naming no topic, "who funded the study?") of any."""
     ranked = list(dict.fromkeys(p.doc_id for p in passages))
-    kind = info.front_matter or ""
-    topical = set(info.terms) - set(terms(_FRONT_MATTER_WORDS))
+    kind = plan.front_matter or ""
+    topical = set(plan.info.terms) - set(terms(_FRONT_MATTER_WORDS))
+    named = list(plan.papers)
     if named:
         docs = named
     elif topical:
