@@ -28,7 +28,10 @@ LABELS: dict[str, frozenset[str]] = {
 }
 # Figures spaCy may miss or mislabel, as generic English patterns.
 _PATTERNS: dict[str, re.Pattern[str]] = {
-    "date": re.compile(r"\b(?:1[6-9]|20)\d{2}s?\b"),
+    # a year, not one end of a range ("2017-2022" answers no "which year")
+    "date": re.compile(
+        r"(?<!\d[-–])(?<!\d\s[-–]\s)\b(?:1[6-9]|20)\d{2}s?\b(?!\s?[-–]\s?(?:1[6-9]|20)\d{2})"
+    ),
     "count": re.compile(
         r"(?<![\w.\[])\d[\d,.]*\b(?!\])|(?i:\b(?:one|two|three|four|five|six|seven|eight|nine|"
         r"ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds?|thousands?|dozens?)\b)"

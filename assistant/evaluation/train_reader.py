@@ -223,39 +223,52 @@ def train(
     c: float,
     max_false: float,
     ranker: bool = True,
+    repeats: int = 5,
 ) -> ReaderModel:
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
 
     groups = np.arange(len(examples))
-    answerable = np.array([int(ex.item.answerable) for ex in examples])
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-    oof: list[np.ndarray] = [np.zeros(0)] * len(examples)
-    for fit_idx, held_idx in splitter.split(groups, answerable):
-        model = _fit_selection([examples[i] for i in fit_idx], c, ranker)
-        for i in held_idx:
-            oof[i] = model.probabilities(examples[i].features)
+    answerable_once = np.array([int(ex.item.answerable) for ex in examples])
     # answerable from what was retrieved: a gold answer and a candidate that holds it
-    reachable = np.array(
+    reachable_once = np.array(
         [int(ex.item.answerable and bool(ex.labels.any())) for ex in examples], np.int8
     )
-    keep = np.array([not ex.item.answerable or bool(ex.labels.any()) for ex in examples])
-    q_rows = _question_rows(reader, examples, oof)
-    q_oof = np.zeros(len(examples))
-    for fit_idx, held_idx in splitter.split(groups, answerable):
-        fit_idx = fit_idx[keep[fit_idx]]
-        qm = _fit(q_rows[fit_idx], reachable[fit_idx], c)
-        q_oof[held_idx] = qm.probabilities(q_rows[held_idx])
+    keep_once = np.array([not ex.item.answerable or bool(ex.labels.any()) for ex in examples])
+    rows: list[np.ndarray] = []
+    q_oofs: list[np.ndarray] = []
+    top1: list[bool] = []
+    for repeat in range(repeats):  # repeated CV: a threshold that does not hang on one split
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=repeat)
+        oof: list[np.ndarray] = [np.zeros(0)] * len(examples)
+        for fit_idx, held_idx in splitter.split(groups, answerable_once):
+            model = _fit_selection([examples[i] for i in fit_idx], c, ranker)
+            for i in held_idx:
+                oof[i] = model.probabilities(examples[i].features)
+        q_rows = _question_rows(reader, examples, oof)
+        q_oof = np.zeros(len(examples))
+        for fit_idx, held_idx in splitter.split(groups, answerable_once):
+            fit_idx = fit_idx[keep_once[fit_idx]]
+            qm = _fit(q_rows[fit_idx], reachable_once[fit_idx], c)
+            q_oof[held_idx] = qm.probabilities(q_rows[held_idx])
+        rows.append(q_rows)
+        q_oofs.append(q_oof)
+        top1 += [
+            bool(ex.labels[int(np.argmax(p))])
+            for ex, p in zip(examples, oof, strict=True)
+            if ex.labels.any()
+        ]
+    q_oof = np.concatenate(q_oofs)
+    answerable = np.tile(answerable_once, repeats)
     threshold, accuracy = best_threshold(q_oof, answerable, max_false)
-    top1 = [
-        bool(ex.labels[int(np.argmax(p))])
-        for ex, p in zip(examples, oof, strict=True)
-        if ex.labels.any()
-    ]
     selection = _named(_fit_selection(examples, c, ranker), SENTENCE_FEATURES)
     # fitted on the out-of-fold rows: new questions' probabilities look like those, not like
     # the training questions' own
-    answerability = _named(_fit(q_rows[keep], reachable[keep], c), QUESTION_FEATURES)
+    keep = np.tile(keep_once, repeats)
+    answerability = _named(
+        _fit(np.concatenate(rows)[keep], np.tile(reachable_once, repeats)[keep], c),
+        QUESTION_FEATURES,
+    )
     curve = threshold_curve(q_oof, answerable)
     meta = {
         "trained": dt.date.today().isoformat(),
@@ -268,6 +281,7 @@ def train(
         "candidates": int(sum(len(ex.candidates) for ex in examples)),
         "positive_candidates": int(sum(int(ex.labels.sum()) for ex in examples)),
         "cv_folds": folds,
+        "cv_repeats": repeats,
         "cv_top1_holds_answer": round(float(np.mean(top1)), 4) if top1 else None,
         "cv_answerability_auc": round(float(roc_auc_score(answerable, q_oof)), 4)
         if 0 < answerable.sum() < len(answerable)
@@ -287,7 +301,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--split", default="dev", choices=["dev"], help="only dev is trained on")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--C", type=float, default=0.5, dest="c")
+    parser.add_argument("--C", type=float, default=0.2, dest="c")
     parser.add_argument(
         "--max-false-abstention",
         type=float,

@@ -21,7 +21,7 @@ from assistant.answering.factory import make_answerer
 from assistant.answering.llm import LLMAnswerer, render_source, standalone
 from assistant.chunking import count_tokens
 from assistant.errors import BackendError
-from assistant.settings import LLMSettings
+from assistant.settings import AnswerSettings, LLMSettings
 from assistant.types import Answer, Passage, Turn
 from tests.llm_fixtures import closed_port, gguf_path, tiny_assistant
 
@@ -94,7 +94,12 @@ def sources(ctx: AnswerContext) -> list[Passage]:
 
 def llm(bot: Assistant, model: BaseChatModel, **settings: Any) -> LLMAnswerer:
     return LLMAnswerer(
-        model, bot.embedder, LLMSettings(**settings), fallback=ExtractiveAnswerer(bot.embedder)
+        model,
+        bot.embedder,
+        LLMSettings(**settings),
+        # the fake embedder's cosines mean nothing to the trained reader: never decline, so a
+        # fallback shows the extractive answer itself
+        fallback=ExtractiveAnswerer(bot.embedder, AnswerSettings(abstain_threshold=0.0)),
     )
 
 
