@@ -115,12 +115,16 @@ def _assistant() -> Assistant | None:
     return None
 
 
-def _knobs(base: Assistant) -> tuple[RetrievalMode, int]:
-    """This session's retrieval mode and top-k (the sidebar's), passed to each question: the
-    one shared Assistant is never cloned for them."""
+def _knobs(
+    base: Assistant, docs: dict[str, PaperInfo]
+) -> tuple[RetrievalMode, int, list[str] | None]:
+    """This session's retrieval mode, top-k and chosen papers (the sidebar's; no papers
+    chosen: all of them), passed to each question: the one shared Assistant is never cloned
+    for them."""
     mode = st.session_state.get("mode", base.settings.retrieval.mode)
     top_k = st.session_state.get("top_k", base.settings.retrieval.top_k)
-    return mode, int(top_k)
+    papers = [p for p in st.session_state.get("papers", []) if p in docs]  # one removed since
+    return mode, int(top_k), papers or None
 
 
 # -- sidebar -----------------------------------------------------------------------------
@@ -134,6 +138,7 @@ def _sidebar(base: Assistant, info: IndexInfo) -> DeltaGenerator:
         st.button("New chat", icon=":material/add_comment:", on_click=_new_chat, width="stretch")
         export_slot = st.empty()
         _settings_panel(base)
+        _papers_panel(docs)
         _upload_panel(base, docs)
         _corpus_panel(docs)
         _index_panel(info)
@@ -158,6 +163,25 @@ def _settings_panel(base: Assistant) -> None:
     st.caption(f"Answer backend: **{base.answerer.name}**")
     if base.answerer_notice:
         st.info(base.answerer_notice, icon=":material/info:")
+
+
+def _papers_panel(docs: dict[str, PaperInfo]) -> None:
+    """Which papers to ask within: none chosen searches every paper."""
+    indexed = sorted((d for d in docs.values() if d.alias_of is None), key=lambda d: d.title)
+    st.multiselect(
+        "Ask within papers",
+        [d.doc_id for d in indexed],
+        default=None,
+        key="papers",
+        format_func=lambda doc_id: _paper_label(docs[doc_id]),
+        placeholder="All papers",
+        help="Questions search only the chosen papers; choose none to search them all.",
+    )
+
+
+def _paper_label(doc: PaperInfo) -> str:
+    year = f", {doc.year}" if doc.year else ""
+    return f"{short_title(doc.title, 60)}{year} ({doc.doc_id})"
 
 
 def _corpus_panel(docs: dict[str, PaperInfo]) -> None:
@@ -375,14 +399,18 @@ def _ask(
 ) -> None:
     """Stream one answer into the chat and keep it in the conversation."""
     history = [Turn(question=e.question, answer=e.answer) for e in entries if e.answer]
-    mode, top_k = _knobs(bot)
+    mode, top_k, papers = _knobs(bot, docs)
     label = f"{MODE_LABELS[mode]} · top-{top_k}"
+    if papers:
+        label += f" · within {plural(len(papers), 'paper')}"
     with st.chat_message("user"):
         st.markdown(answer_markdown(question))
     with st.chat_message("assistant"):
         slot = st.empty()
         try:
-            answer = _stream_into(slot, bot.stream(question, history, k=top_k, mode=mode))
+            answer = _stream_into(
+                slot, bot.stream(question, history, k=top_k, mode=mode, papers=papers)
+            )
         except AssistantError as e:
             slot.error(escape_markdown(str(e)))
             entries.append(ChatEntry(question, error=str(e), settings_label=label))

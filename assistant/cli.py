@@ -464,6 +464,13 @@ def _print_answer(answer: Answer, as_json: bool) -> None:
         out.print(f"    {_safe(_quoted(quotes))}", highlight=False)
 
 
+_PAPER_OPTION = typer.Option(
+    "--paper",
+    metavar="ID",
+    help="Ask within this paper only (its id, as index-info lists it); repeat for several.",
+)
+
+
 @app.command(cls=_Command)
 @_guarded
 def ask(
@@ -471,12 +478,13 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
     mode: Annotated[str | None, typer.Option(help="dense | bm25 | hybrid")] = None,
     k: Annotated[int | None, typer.Option(help="Passages to retrieve.")] = None,
+    paper: Annotated[list[str] | None, _PAPER_OPTION] = None,
 ) -> None:
     """Answer one question with numbered, quoted sources."""
     k, retrieval_mode = _check_k(k), _mode(mode)  # for this question: the settings stay as set
     bot = _open_assistant()
     _warn_stale(bot)
-    answer = bot.ask(question, k=k, mode=retrieval_mode)
+    answer = bot.ask(question, k=k, mode=retrieval_mode, papers=paper or None)
     _print_answer(answer, as_json)
     if _opts.verbose:
         timings = ", ".join(f"{stage} {s * 1000:.0f} ms" for stage, s in answer.timings.items())
@@ -485,12 +493,16 @@ def ask(
 
 @app.command(cls=_Command)
 @_guarded
-def chat(mode: Annotated[str | None, typer.Option(help="dense | bm25 | hybrid")] = None) -> None:
+def chat(
+    mode: Annotated[str | None, typer.Option(help="dense | bm25 | hybrid")] = None,
+    paper: Annotated[list[str] | None, _PAPER_OPTION] = None,
+) -> None:
     """A terminal chat that remembers the conversation (Ctrl-D or 'exit' to leave)."""
     from .types import Turn
 
     retrieval_mode = _mode(mode)
     bot = _open_assistant()
+    papers = bot.check_papers(paper) if paper else None  # a bad id fails before the first turn
     _warn_stale(bot)
     history: list[Turn] = []
     if not _opts.quiet:
@@ -506,7 +518,7 @@ def chat(mode: Annotated[str | None, typer.Option(help="dense | bm25 | hybrid")]
             history = []
             continue
         try:
-            answer = bot.ask(question, history=history, mode=retrieval_mode)
+            answer = bot.ask(question, history=history, mode=retrieval_mode, papers=papers)
         except AssistantError as e:
             err.print(f"[red]{_safe(e)}[/]", highlight=False)
             continue

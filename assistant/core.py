@@ -6,10 +6,11 @@ snapshot and swaps it in under a lock, so concurrent ``ask`` calls always see a 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,13 @@ from .answering.base import AnswerContext, Answerer, abstention
 from .answering.factory import make_answerer
 from .corpus.lexicon import load_lexicon
 from .embeddings import Embedder, make_embedder
-from .errors import ConfigError, IndexIncompatibleError, IndexMissingError, QuestionError
+from .errors import (
+    ConfigError,
+    IndexIncompatibleError,
+    IndexMissingError,
+    PaperNotFoundError,
+    QuestionError,
+)
 from .papers import (
     IndexInfo,
     IndexStatus,
@@ -50,6 +57,24 @@ class _State:
     snapshot: IndexSnapshot
     retriever: Retriever
     context: AnswerContext
+    # answer contexts that see only some papers (a user's choice), made on first use
+    within: dict[frozenset[str], AnswerContext] = dataclasses.field(default_factory=dict)
+
+    def context_for(self, papers: frozenset[str] | None) -> AnswerContext:
+        """The answer context over ``papers`` only (None: every paper), so an answerer that
+        looks past the passages (an overview of "these papers") sees just the chosen ones."""
+        if papers is None:
+            return self.context
+        found = self.within.get(papers)
+        if found is None:
+            docs = self.snapshot.documents
+            kept = {d: r for d, r in docs.items() if (r.alias_of or d) in papers}
+            view = dataclasses.replace(self.snapshot, documents=kept)
+            found = AnswerContext(view, self.context.has_word, self.context.front)
+            if len(self.within) >= 16:
+                self.within.clear()
+            self.within[papers] = found
+        return found
 
 
 class Assistant:
@@ -210,17 +235,31 @@ class Assistant:
     # -- questions ---------------------------------------------------------------------
 
     def retrieve(
-        self, query: str, k: int | None = None, mode: RetrievalMode | None = None
+        self,
+        query: str,
+        k: int | None = None,
+        mode: RetrievalMode | None = None,
+        *,
+        papers: Iterable[str] | None = None,
     ) -> list[Passage]:
-        """The top ``k`` passages for ``query`` (no answer)."""
+        """The top ``k`` passages for ``query`` (no answer); ``papers`` (doc ids, as
+        ``assistant index-info`` lists them) searches only those papers."""
         _check_knobs(k, mode)
+        state = self._state
+        chosen = _chosen_papers(papers, state.snapshot)
         query = self._clean_question(query)[0]
-        passages = self._state.retriever.retrieve(query, k=k, mode=mode)
+        passages = state.retriever.retrieve(query, k=k, mode=mode, only_docs=chosen)
         plan = make_plan(query, lexicon=self.lexicon)
         if plan.front_matter:  # "who funded the study?": the funding line ranks first
-            ranked = with_front_matter(self._state.retriever, plan, passages)
+            ranked = with_front_matter(state.retriever, plan, passages, within=chosen)
             passages = ranked[: len(passages)]
         return passages
+
+    def check_papers(self, papers: Iterable[str] | None) -> list[str]:
+        """The papers a question may be asked within, checked against the index: their ids
+        (an alias as its indexed paper); raises the error ``ask`` would for a bad choice."""
+        chosen = _chosen_papers(papers, self._state.snapshot)
+        return sorted(chosen) if chosen is not None else []
 
     def ask(
         self,
@@ -229,14 +268,17 @@ class Assistant:
         *,
         k: int | None = None,
         mode: RetrievalMode | None = None,
+        papers: Iterable[str] | None = None,
     ) -> Answer:
         """Answer ``question`` from the papers, every claim cited; abstain when they don't.
 
         ``history`` (earlier turns) resolves follow-ups such as "Why?"; ``k`` and ``mode`` set
-        the passages retrieved and the retrieval mode for this call only (default: settings).
+        the passages retrieved and the retrieval mode for this call only (default: settings);
+        ``papers`` (doc ids, as ``assistant index-info`` lists them) asks within those papers
+        only, even when the question names another (None: every paper).
         """
         final: Answer | None = None
-        for piece in self._run(question, history, stream=False, k=k, mode=mode):
+        for piece in self._run(question, history, stream=False, k=k, mode=mode, papers=papers):
             if isinstance(piece, Answer):
                 final = piece
         assert final is not None
@@ -249,10 +291,11 @@ class Assistant:
         *,
         k: int | None = None,
         mode: RetrievalMode | None = None,
+        papers: Iterable[str] | None = None,
     ) -> Iterator[str | Answer]:
         """Yield the answer text in pieces as it is produced, then the final :class:`Answer`
         (arguments as for :meth:`ask`)."""
-        yield from self._run(question, history, stream=True, k=k, mode=mode)
+        yield from self._run(question, history, stream=True, k=k, mode=mode, papers=papers)
 
     def as_retriever(self, k: int | None = None):  # type: ignore[no-untyped-def]
         """A LangChain ``BaseRetriever`` over this index."""
@@ -267,29 +310,34 @@ class Assistant:
         stream: bool,
         k: int | None = None,
         mode: RetrievalMode | None = None,
+        papers: Iterable[str] | None = None,
     ) -> Iterator[str | Answer]:
         t0 = time.perf_counter()
         _check_knobs(k, mode)
-        text, notice = self._clean_question(question)
         state = self._state
+        chosen = _chosen_papers(papers, state.snapshot)
+        text, notice = self._clean_question(question)
         if mostly_cjk(text):
             yield from _refusal(text, notice, self.answerer.name, _NOT_ENGLISH)
             return
         plan = self._plan(text, history, state)
+        if chosen is not None:  # a paper the question names outside the choice is not searched
+            plan = dataclasses.replace(plan, papers=tuple(p for p in plan.papers if p in chosen))
+        context = state.context_for(chosen)
         if not plan.info.searchable and plan.overview is None:  # "what are these about?"
             yield from _refusal(text, notice, self.answerer.name, _NO_WORDS)
             return
-        passages = self._passages(plan, state, k, mode)
+        passages = self._passages(plan, state, k, mode, chosen)
         t1 = time.perf_counter()
         final: Answer | None = None
         if stream:
-            for piece in self.answerer.stream(plan.text, passages, state.context, plan):
+            for piece in self.answerer.stream(plan.text, passages, context, plan):
                 if isinstance(piece, Answer):
                     final = piece
                 else:
                     yield piece
         else:
-            final = self.answerer.answer(plan.text, passages, state.context, plan)
+            final = self.answerer.answer(plan.text, passages, context, plan)
         assert final is not None
         t2 = time.perf_counter()
         final.question = text  # the user sees their own question, not the rewrite
@@ -310,23 +358,33 @@ class Assistant:
         return make_plan(text, history, self.lexicon, names, condensed=condensed)
 
     def _passages(
-        self, plan: QuestionPlan, state: _State, k: int | None, mode: RetrievalMode | None
+        self,
+        plan: QuestionPlan,
+        state: _State,
+        k: int | None,
+        mode: RetrievalMode | None,
+        chosen: frozenset[str] | None = None,
     ) -> list[Passage]:
         """Retrieval as the plan asks: within the papers it names, next to the others for a
-        comparison, with the asked-for front-matter field first."""
+        comparison, with the asked-for front-matter field first; all of it within the papers
+        the user chose (``chosen``; the plan's names are already cut to them)."""
         retriever = state.retriever
         named = set(plan.papers)
         # a comparison names one paper and sets it against others: rank them all
-        only = None if plan.comparison else named or None
+        only = chosen if plan.comparison or not named else named
         query = plan.search_query
         passages = retriever.retrieve(
             query, k=k, mode=mode, boost_doc=plan.boost_doc, only_docs=only
         )
+        if not passages and only != chosen:  # nothing in the named papers: widen to the rest
+            passages = retriever.retrieve(
+                query, k=k, mode=mode, boost_doc=plan.boost_doc, only_docs=chosen
+            )
         if plan.comparison and named:
             first = retriever.retrieve(query, k=k, mode=mode, only_docs=named)
             passages = interleave(first, passages, len(passages))
         if plan.front_matter:
-            passages = with_front_matter(retriever, plan, passages)
+            passages = with_front_matter(retriever, plan, passages, within=chosen)
         return passages
 
     def _clean_question(self, question: str) -> tuple[str, str | None]:
@@ -358,6 +416,29 @@ def _refusal(text: str, notice: str | None, answerer: str, why: str) -> Iterator
     answer.notice = notice
     yield answer.text
     yield answer
+
+
+def _chosen_papers(papers: Iterable[str] | None, snapshot: IndexSnapshot) -> frozenset[str] | None:
+    """The indexed papers a user chose to ask within (an alias counts as its indexed paper),
+    or None for every paper; an empty choice or an id the index lacks is an error."""
+    if papers is None:
+        return None
+    if isinstance(papers, str):
+        raise QuestionError(f"papers must be a list of paper ids, not the string {papers!r}")
+    ids = list(dict.fromkeys(str(p) for p in papers))
+    if not ids:
+        raise QuestionError(
+            "no paper chosen: choose at least one paper to ask within (`assistant index-info` "
+            "lists their ids), or choose none to search them all"
+        )
+    docs = snapshot.documents
+    unknown = [p for p in ids if p not in docs]
+    if unknown:
+        names = ", ".join(repr(p) for p in unknown)
+        raise PaperNotFoundError(
+            f"no indexed paper has the id {names}: `assistant index-info` lists the ids"
+        )
+    return frozenset(docs[p].alias_of or p for p in ids)
 
 
 def _check_knobs(k: int | None, mode: str | None) -> None:

@@ -4,6 +4,8 @@ the asked-for front-matter field first."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from ..types import Passage
 from .plan import QuestionPlan
 from .query import terms
@@ -36,10 +38,14 @@ def interleave(first: list[Passage], second: list[Passage], k: int) -> list[Pass
 
 
 def with_front_matter(
-    retriever: Retriever, plan: QuestionPlan, passages: list[Passage]
+    retriever: Retriever,
+    plan: QuestionPlan,
+    passages: list[Passage],
+    within: Collection[str] | None = None,
 ) -> list[Passage]:
     """Put the asked-for front-matter field first: of the papers the plan names, else of the
-    best ranked paper, else (a question naming no topic, "who funded the study?") of any."""
+    best ranked paper, else (a question naming no topic, "who funded the study?") of any;
+    only ever of the papers ``within`` (a user's choice; None: every paper)."""
     ranked = list(dict.fromkeys(p.doc_id for p in passages))
     kind = plan.front_matter or ""
     topical = set(plan.info.terms) - set(terms(_FRONT_MATTER_WORDS))
@@ -50,6 +56,8 @@ def with_front_matter(
         docs = ranked[:1]
     else:
         docs = ranked + [d for d in retriever.authors() if d not in ranked]
+    if within is not None:
+        docs = [d for d in docs if d in within]
     found = retriever.front_matter_passages(kind, docs)[:2]
     ids = {p.chunk_id for p in found}
     return found + [p for p in passages if p.chunk_id not in ids]

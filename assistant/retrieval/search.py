@@ -12,6 +12,7 @@ import re
 import sys
 import threading
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,8 +116,12 @@ class BM25Index:
         vocab = getattr(self.model, "vocab_dict", None) or {}
         return self._stemmer.stemWord(word.lower()) in vocab
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        k = min(k, self.size)
+    def search(
+        self, query: str, k: int, positions: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """The ``k`` best chunks sharing a word with ``query``; with ``positions``, only
+        among those chunks (a mask over the scores, not a longer list cut down)."""
+        k = min(k, self.size if positions is None else len(positions))
         if k <= 0:
             return []
         tokens = self._bm25s.tokenize(
@@ -126,7 +131,7 @@ class BM25Index:
             return []
         with self._lock:
             scores = self.model.get_scores(tokens[0])  # one score per chunk, 0: no shared word
-        return top_positive(scores, k)
+        return top_positive(scores, k, positions)
 
 
 def import_bm25s() -> Any:
@@ -147,15 +152,21 @@ def import_bm25s() -> Any:
     return bm25s
 
 
-def top_positive(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+def top_positive(
+    scores: np.ndarray, k: int, allowed: np.ndarray | None = None
+) -> list[tuple[int, float]]:
     """The ``k`` best positive scores as (position, score), best first, equal scores in
-    position order.
+    position order; with ``allowed``, only among those positions.
 
     Only the chunks sharing a word with the query score above zero, so those are the ones
     ranked: NumPy's ``argpartition`` over every score (what ``bm25s.retrieve`` does) degrades
     on the many equal zeros, 175 ms at 1M chunks against 3 ms for this (bench/README.md).
     """
-    hits = np.flatnonzero(scores > 0)
+    if allowed is None:
+        hits = np.flatnonzero(scores > 0)
+    else:
+        allowed = np.asarray(allowed, dtype=np.int64)
+        hits = allowed[scores[allowed] > 0]
     if len(hits) > k:
         kth = np.partition(scores[hits], len(hits) - k)[len(hits) - k]
         hits = hits[scores[hits] >= kth]  # every tie of the k-th score, cut after ordering
@@ -189,25 +200,31 @@ class Retriever:
         k: int | None = None,
         mode: RetrievalMode | None = None,
         boost_doc: str | None = None,
-        only_docs: set[str] | None = None,
+        only_docs: Collection[str] | None = None,
     ) -> list[Passage]:
-        """Top ``k`` passages; ``only_docs`` restricts them to papers the question names."""
+        """Top ``k`` passages; ``only_docs`` searches only those papers' chunks (the papers
+        a user chose, or those a question names), filtered inside each index."""
         k = k or self.settings.top_k
         mode = mode or self.settings.mode
         q = normalise_query(query, self.lexicon)
-        pool = max(self.settings.candidates, 2 * k) * (4 if only_docs else 1)
+        pool = max(self.settings.candidates, 2 * k)
+        rows = None if only_docs is None else self.positions(only_docs)
+        if rows is not None and not len(rows):
+            return []
         ranked: dict[str, list[tuple[int, float]]] = {}
         if mode in ("dense", "hybrid"):
-            ranked["dense"] = self._dense(q, pool)
+            ranked["dense"] = self._dense(q, pool, rows, only_docs)
         if mode in ("bm25", "hybrid"):
-            ranked["bm25"] = self.bm25.search(q, pool)
+            ranked["bm25"] = self.bm25.search(q, pool, rows)
         fused = self._fuse(ranked, boost_doc)
-        if only_docs:
-            kept = [s for s in fused if self._layout.doc_id(s.position) in only_docs]
-            fused = kept or fused
         if self.settings.mmr:
             fused = self._mmr(q, fused)
         return self._collapse_versions(fused, k)
+
+    def positions(self, doc_ids: Collection[str]) -> np.ndarray:
+        """The chunk positions of the papers ``doc_ids``, sorted."""
+        parts = [self._layout.positions(d) for d in sorted(set(doc_ids))]
+        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
     def front_matter(self, doc_id: str) -> list[Field]:
         """The paper's front-matter fields, found in its own text (cached per snapshot)."""
@@ -266,9 +283,19 @@ class Retriever:
                 best = chunk
         return best
 
-    def _dense(self, query: str, k: int) -> list[tuple[int, float]]:
+    def _dense(
+        self,
+        query: str,
+        k: int,
+        rows: np.ndarray | None = None,
+        doc_ids: Collection[str] | None = None,
+    ) -> list[tuple[int, float]]:
         vec = self.embedder.embed([query])
-        scores, ids = self.snapshot.store.search(vec, k)
+        if rows is None:
+            scores, ids = self.snapshot.store.search(vec, k)
+        else:
+            papers = sorted(set(doc_ids or ()))
+            scores, ids = self.snapshot.store.search(vec, k, positions=rows, doc_ids=papers)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def _fuse(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,9 @@ from ..settings import StoreSettings
 # A query-sized search runs on one OpenMP thread: beside torch's spinning threads, FAISS's two
 # threads made a 20k-vector exact search take 9-16 ms at p50 instead of 1.05 ms (bench/).
 _SMALL_BATCH = 8
+# A search within a few papers on an approximate index scores their rows exactly: an IVF's
+# selector only sees the probed lists, so a paper's chunks elsewhere would be missed.
+_EXACT_ROWS = 4096
 
 
 class FaissVectorStore:
@@ -64,13 +67,46 @@ class FaissVectorStore:
             return "hnsw"
         return "ivf" if isinstance(self.index, faiss.IndexIVF) else "flat"
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        k = min(k, self.size)
+    def search(
+        self,
+        queries: np.ndarray,
+        k: int,
+        *,
+        positions: np.ndarray | None = None,
+        doc_ids: Sequence[str] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` rows by inner product; with ``positions``, only among those rows (an id
+        selector inside the search: the rows' papers, ``doc_ids``, are not known here)."""
+        if doc_ids is not None and positions is None:
+            raise ValueError("FAISS filters by row: pass the papers' positions with doc_ids")
+        rows = None if positions is None else np.unique(np.asarray(positions, dtype=np.int64))
+        k = min(k, self.size if rows is None else len(rows))
         if k <= 0:
             return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
         with _faiss_threads(1 if len(queries) <= _SMALL_BATCH else None):
-            scores, ids = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
-        return scores, ids
+            if rows is None:
+                return self.index.search(queries, k)
+            if self.kind != "flat" and len(rows) <= _EXACT_ROWS:
+                return _exact(self.vectors(rows), rows, queries, k)
+            selector = faiss.IDSelectorBatch(rows)  # kept alive for the whole search
+            return self.index.search(queries, k, params=self._params(selector, k))
+
+    def _params(self, selector: Any, k: int) -> Any:
+        """Search parameters carrying ``selector``; an approximate index keeps its own
+        ``nprobe`` / ``efSearch`` (a parameters object replaces them, defaults included)."""
+        lib: Any = faiss  # the type stubs lack the parameter classes' fields
+        params: Any
+        if isinstance(self.index, faiss.IndexIVF):
+            params = lib.SearchParametersIVF()
+            params.nprobe = int(self.index.nprobe)
+        elif isinstance(self.index, faiss.IndexHNSW):
+            params = lib.SearchParametersHNSW()
+            params.efSearch = max(int(self.index.hnsw.efSearch), k)
+        else:
+            params = lib.SearchParameters()
+        params.sel = selector
+        return params
 
     def vectors(self, positions: np.ndarray | None = None) -> np.ndarray:
         if positions is None:
@@ -142,6 +178,19 @@ class FaissVectorStore:
         if index.direct_map.type == 0:
             index.make_direct_map()  # an IVF written elsewhere: rows must be reconstructible
         return cls(index, mapped_from=mapped)
+
+
+def _exact(
+    vectors: np.ndarray, rows: np.ndarray, queries: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top ``k`` of ``rows`` (whose vectors are given), best first, ties by row."""
+    scores = queries @ vectors.T
+    out_s = np.empty((len(queries), k), np.float32)
+    out_i = np.empty((len(queries), k), np.int64)
+    for q, row in enumerate(scores):
+        order = np.lexsort((rows, -row))[:k]
+        out_s[q], out_i[q] = row[order], rows[order]
+    return out_s, out_i
 
 
 @contextmanager

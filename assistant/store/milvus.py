@@ -220,14 +220,22 @@ class MilvusVectorStore:
         k: int,
         *,
         doc_ids: Iterable[str] | None = None,
+        positions: np.ndarray | None = None,
         where: str | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` by inner product, optionally only within ``doc_ids`` and/or a filter.
 
-        Positions are -1 (score -inf) where fewer than ``k`` chunks match, as FAISS pads.
+        The papers are a filter expression on ``doc_id`` (an inverted index), applied by
+        Milvus in the search; ``positions`` (those papers' rows) only caps ``k``, or, given
+        alone, becomes a filter on their chunk ids. Positions are -1 (score -inf) where fewer
+        than ``k`` chunks match, as FAISS pads.
         """
         queries = np.ascontiguousarray(queries, dtype=np.float32)
-        k = min(k, len(self.chunk_ids))
+        k = min(k, len(self.chunk_ids) if positions is None else len(positions))
+        if positions is not None and doc_ids is None:
+            ids = sorted({self.chunk_ids[int(p)] for p in positions})
+            chunks = f"{_PK} in {json.dumps(ids, ensure_ascii=False)}"
+            where = f"({chunks}) and ({where})" if where else chunks
         scores = np.full((len(queries), max(k, 0)), -np.inf, dtype=np.float32)
         positions = np.full((len(queries), max(k, 0)), -1, dtype=np.int64)
         if k <= 0 or not len(queries):

@@ -70,6 +70,12 @@ class VectorStore(Protocol):
     (a vector database) elsewhere. Row ``i`` is chunk ``i`` of the snapshot; vectors are
     L2-normalised, so scores are inner products. Retrieval uses only ``search``, ``vectors``
     and ``size``; ``make_vector_store`` (ingest) and ``_open_store`` (load) pick the backend.
+
+    ``search`` may be restricted to some papers, inside the store rather than by fetching
+    more and dropping the rest: the retriever passes both ``positions`` (those papers' rows,
+    sorted) and ``doc_ids`` (the papers), and a store filters by whichever it indexes (FAISS
+    an id selector over the rows, a vector database a filter expression on ``doc_id``).
+    Positions are -1 where fewer than ``k`` rows match.
     """
 
     @property
@@ -78,7 +84,14 @@ class VectorStore(Protocol):
     @property
     def kind(self) -> str: ...
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+    def search(
+        self,
+        queries: np.ndarray,
+        k: int,
+        *,
+        positions: np.ndarray | None = None,
+        doc_ids: Sequence[str] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]: ...
 
     def vectors(self, positions: np.ndarray | None = None) -> np.ndarray: ...
 

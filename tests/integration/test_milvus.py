@@ -154,6 +154,28 @@ def test_assistant_on_milvus_answers_like_faiss(
     assert bot.status().message == "index is up to date"
 
 
+def test_asking_within_one_paper_on_milvus(
+    tmp_path: Path, real_assistant: Assistant, real_embedder: CachedEmbedder
+) -> None:
+    """``papers=`` is a ``doc_id`` filter expression inside the Milvus search: only that paper's
+    chunks come back, ranked as FAISS's id selector ranks them, and the answer cites only it."""
+    settings = make_settings(tmp_path, store={"backend": "milvus"})
+    bot = Assistant.load(settings, embedder=real_embedder)
+    doc = "002_b656026ce0905ff7.txt"
+    for question in QUERIES[:3]:
+        for mode in ("dense", "hybrid"):
+            got = bot.retrieve(question, k=8, mode=mode, papers=[doc])
+            want = real_assistant.retrieve(question, k=8, mode=mode, papers=[doc])
+            assert got and {p.doc_id for p in got} == {doc}
+            assert [p.chunk_id for p in got] == [p.chunk_id for p in want]
+        answer = bot.ask(question, papers=[doc])
+        assert {p.doc_id for p in answer.passages} == {doc}
+        assert {c.doc_id for c in answer.citations} <= {doc}
+    rows = bot.snapshot.layout.positions(doc)[:3]  # rows alone: a filter on their chunk ids
+    _, found = bot.snapshot.store.search(real_embedder.embed(QUERIES[:1]), 10, positions=rows)
+    assert sorted(found[0].tolist()) == sorted(rows.tolist())
+
+
 def test_ingest_deletes_and_replaces_documents_by_id(
     tmp_path: Path, corpus_copy: Path, real_embedder: CachedEmbedder
 ) -> None:

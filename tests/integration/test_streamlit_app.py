@@ -7,13 +7,15 @@ and .cache/ are never touched.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from assistant import Assistant, Settings
+from assistant import Answer, Assistant, Settings
 from assistant.answering.base import ABSTAIN_TEXT
 
 REPO = Path(__file__).resolve().parents[2]
@@ -140,6 +142,41 @@ def test_top_k_and_mode_apply_per_question_without_cloning_the_assistant(
     assert "Dense · top-5 · 5 passages searched" in at.chat_message[3].caption[-1].value
     assert "BM25 · top-3 · 3 passages searched" in at.chat_message[1].caption[-1].value
     assert "_tuned" not in at.session_state
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_choosing_a_paper_in_the_sidebar_asks_within_it(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sidebar's paper selector is passed to each question: the FTZ question, asked
+    within another paper, cites only that one (and the FTZ paper's card never shows)."""
+    answers: list[Answer] = []
+    real_stream = Assistant.stream
+
+    def spy(self: Assistant, *args: Any, **kwargs: Any) -> Iterator[str | Answer]:
+        for piece in real_stream(self, *args, **kwargs):
+            if isinstance(piece, Answer):
+                answers.append(piece)
+            yield piece
+
+    monkeypatch.setattr(Assistant, "stream", spy)
+    at = _started()
+    chooser = at.multiselect(key="papers")
+    assert chooser.value == []  # none chosen: every paper
+    assert any("(004_b411ba9664f361c8.txt)" in o for o in chooser.options), chooser.options
+    at.multiselect(key="papers").select("004_b411ba9664f361c8.txt").run()
+    _ask(at, FTZ_QUESTION)
+    answer = answers[-1]
+    assert {p.doc_id for p in answer.passages} == {"004_b411ba9664f361c8.txt"}
+    assert {c.doc_id for c in answer.citations} <= {"004_b411ba9664f361c8.txt"}
+    bot = at.chat_message[1]
+    assert "within 1 paper" in bot.caption[-1].value
+    card = _texts(bot)
+    assert "High-quality Development Path of the China (Sichuan) Pilot Free Trade Zone" not in card
+    at.multiselect(key="papers").set_value([]).run()  # none chosen: every paper again
+    _ask(at, FTZ_QUESTION)
+    assert "003_8f09d066e0b864c5.txt" in {c.doc_id for c in answers[-1].citations}
 
 
 @pytest.mark.integration
