@@ -185,7 +185,7 @@ class AnswerSettings(_Group):
         description="Most probable sentences checked for a span of the asked kind (who, when...).",
     )
     max_factual_sentences: int = Field(
-        2, ge=1, description="Sentences quoted for a who/when/how-many question."
+        1, ge=1, description="Whole sentences quoted after the span of a who/when/how-many answer."
     )
     max_clause_words: int = Field(
         40, ge=8, description="List items and comparison sides are cut to the clauses that answer."

@@ -32,6 +32,9 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty working folder, default paths, and the hash embedder behind make_embedder."""
     for name in ("ASSISTANT_PATHS__INDEX_DIR", "ASSISTANT_PATHS__CACHE_DIR"):
         monkeypatch.delenv(name, raising=False)
+    # the hash embedder's cosines mean nothing to the trained reader: these tests are about
+    # what the CLI prints, so it never declines on them
+    monkeypatch.setenv("ASSISTANT_ANSWER__ABSTAIN_THRESHOLD", "0")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(
         assistant.embeddings, "SentenceTransformerEmbedder", lambda settings=None: HashEmbedder()
@@ -226,3 +229,27 @@ def test_console_logging_is_undone_after_the_command(indexed: Path) -> None:
     before = (list(logger.handlers), logger.level, logger.propagate)
     _run("--verbose", "index-info")
     assert (list(logger.handlers), logger.level, logger.propagate) == before
+
+
+def test_ask_within_chosen_papers(indexed: Path) -> None:
+    """``--paper ID`` (repeatable) searches only those papers; a bad id is one error line."""
+    everywhere = json.loads(_run("ask", "--json", QUESTION)[0])
+    found = {p["doc_id"] for p in everywhere["passages"]}
+    papers = json.loads(_run("index-info", "--json")[0])["papers"]
+    alias = next(p for p in papers if p["alias_of"])  # 000: a second rendering of 001
+    other = next(p["doc_id"] for p in papers if p["doc_id"] not in found and not p["alias_of"])
+    within = json.loads(_run("ask", "--json", "--paper", other, QUESTION)[0])
+    assert within["passages"] and {p["doc_id"] for p in within["passages"]} == {other}
+    assert {c["doc_id"] for c in within["citations"]} <= {other}
+    two = json.loads(
+        _run("ask", "--json", "--paper", other, "--paper", alias["doc_id"], QUESTION)[0]
+    )
+    assert {p["doc_id"] for p in two["passages"]} <= {other, alias["alias_of"]}
+    assert alias["alias_of"] in {p["doc_id"] for p in two["passages"]}  # an alias: its paper
+    stdout, _ = _run("chat", "--paper", other, stdin=f"{QUESTION}\n")
+    assert "you>" in stdout
+    for args in (["ask", "--paper", "nope.txt", QUESTION], ["chat", "--paper", "nope.txt"]):
+        result = CliRunner().invoke(app, args, input=f"{QUESTION}\n")
+        assert result.exit_code == 1 and result.stdout == "", result.stdout
+        (line,) = result.stderr.splitlines()
+        assert "'nope.txt'" in line and "index-info" in line
