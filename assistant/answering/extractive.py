@@ -126,6 +126,10 @@ class ExtractiveAnswerer:
             listed = listing.from_sections(r)
             if listed is not None:
                 return confident(listed, 1.0)
+        if plan.comparison and plan.papers and confidence < self.threshold:
+            # "compare how paper A and <another> describe X" names an indexed paper: each
+            # paper's closest sentences answer it, side by side, whatever the score
+            return confident(_strategy(plan)(r), self.threshold)
         declined = self._decline(r, confidence)
         if declined is not None:
             return confident(declined, confidence)

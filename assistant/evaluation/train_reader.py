@@ -305,7 +305,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--max-false-abstention",
         type=float,
-        default=0.08,
+        # .05, not the gold target's .08: at .08 the pooled constraint held but the everyday
+        # dev set's own false abstention was .136, over its .10 target
+        default=0.05,
         help="the threshold declines at most this share of answerable dev questions (CV)",
     )
     parser.add_argument(
