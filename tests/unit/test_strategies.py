@@ -129,7 +129,7 @@ def test_factual_leads_with_the_span_then_the_whole_sentence(
     answer = factual.answer(r)
     sentence = "The Riverside Free Trade Zone was established in April 2017 in Lanzhou."
     assert answer.text == f"April 2017 [1]\n\n{sentence} [1]"
-    assert quotes(answer, ctx) == ["April 2017", sentence]
+    assert quotes(answer, ctx) == [sentence]  # the span's [1] is its sentence's citation
     assert not answer.abstained
 
 

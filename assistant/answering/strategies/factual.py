@@ -75,9 +75,9 @@ def lead_with_span(r: Reading) -> Answer | None:
     month = _MONTH_BEFORE.search(first.text[:a]) if info.kind == "date" else None
     a = month.start() if month else a  # "March 2017", not "2017"
     answer = compose(r, found)
+    # the span's marker is its sentence's: that citation quotes the whole sentence, which holds
+    # the span verbatim (one source per marker on cards, in the CLI and in the export)
     marker = answer.citations[0].marker
     span = first.text[a:b].strip()
-    citation = r.ctx.citation(marker, first.passage, first.start + a, first.start + b)
     answer.text = f"{span} [{marker}]\n\n{answer.text}"
-    answer.citations.insert(0, citation)
     return answer
