@@ -6,7 +6,6 @@ import functools
 import json
 import logging
 import os
-import re
 import sys
 import tomllib
 import warnings
@@ -18,85 +17,25 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
-from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
+from .cli_render import paper_row, print_answer, print_report
+from .cli_shell import Command as _Command
+from .cli_shell import Group as _Group
+from .cli_shell import StageBars, err, log_to_console, out
+from .cli_shell import safe as _safe
 from .errors import AssistantError
 from .settings import RetrievalMode, Settings
 
 if TYPE_CHECKING:
     from .core import Assistant
-    from .indexing import IngestReport
-    from .papers import PaperInfo
-    from .types import Answer
-
-
-class _ShellConsole(Console):
-    """Rich output that follows shell habits (as ``gh``, ``rg`` and ``llm`` print): styled and
-    word-wrapped on a terminal; piped or redirected, plain text with each paragraph on one line,
-    so ``| cat``, ``grep`` and copying see whole sentences. (Rich already drops colours off a
-    terminal and honours ``NO_COLOR`` / ``FORCE_COLOR``.)"""
-
-    def print(self, *objects: Any, **kwargs: Any) -> None:
-        if not self.is_terminal:
-            kwargs.setdefault("soft_wrap", True)  # no hard wrap at 80 columns
-        super().print(*objects, **kwargs)
-
-
-def _plain_flags(params: list[Any]) -> list[Any]:
-    """On/off flags without a value placeholder in help: typer shows a flag's type
-    (``--json <bool>``) unless it has a metavar, which a flag never uses otherwise."""
-    for p in params:
-        if isinstance(p, TyperOption) and p.is_flag and p.metavar is None:
-            p.metavar = ""
-    return params
-
-
-class _Group(TyperGroup):
-    """The ``assistant`` group, its help written as click writes it (see :func:`_plain_flags`)."""
-
-    def get_params(self, ctx: Any) -> list[Any]:  # ctx: typer's vendored click Context
-        return _plain_flags(super().get_params(ctx))
-
-
-class _Command(TyperCommand):
-    """A command whose help reads like other Unix tools': flags without ``<bool>``, and
-    arguments named in capitals in the usage line (``ask [OPTIONS] QUESTION``, where typer
-    writes ``{question}``)."""
-
-    def get_params(self, ctx: Any) -> list[Any]:  # ctx: typer's vendored click Context
-        return _plain_flags(super().get_params(ctx))
-
-    def collect_usage_pieces(self, ctx: Any) -> list[str]:
-        pieces = [self.options_metavar] if self.options_metavar else []
-        for p in self.get_params(ctx):
-            if not isinstance(p, TyperArgument):
-                continue  # options are summed up by [OPTIONS]
-            name = (p.metavar or p.name or "").upper()
-            pieces.append((name if p.required else f"[{name}]") + ("..." if p.nargs != 1 else ""))
-        return pieces
 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, cls=_Group)
-out = _ShellConsole()
-err = _ShellConsole(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
-# Terminal escape sequences (CSI, OSC, two-byte ESC) and other C0 controls: a paper's text or
-# a file name must not move the cursor, recolour or retitle the user's terminal.
-_TERMINAL_CONTROL = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window titles, hyperlinks
-    r"|\x1b[@-_]?|[\x00-\x08\x0b-\x1f\x7f\x9b]"
-)
-
-
-def _safe(value: object) -> str:
-    """Paper text, titles and paths for the terminal: controls stripped, Rich markup escaped."""
-    return escape(_TERMINAL_CONTROL.sub("", str(value)))
 
 
 ProgressFn = Callable[[str, int, int], None]
@@ -133,44 +72,7 @@ def _global_options(
         raise typer.BadParameter("--quiet and --verbose exclude each other")
     _opts = _Options(quiet=quiet, verbose=verbose, index_dir=index_dir)
     level = logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING
-    ctx.call_on_close(_log_to_console(level))
-
-
-class _ConsoleLog(logging.Handler):
-    """The library's log records as one dim (info) or yellow (warning) line each on stderr."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        label = "[yellow]note:[/]" if record.levelno >= logging.WARNING else "[dim]info:[/]"
-        err.print(f"{label} {_safe(record.getMessage())}", highlight=False, soft_wrap=True)
-
-
-def _log_to_console(level: int) -> Callable[[], None]:
-    """Send the library's log to the console for this command; returns the undo."""
-    logger = logging.getLogger("assistant")
-    handler, before = _ConsoleLog(), (logger.level, logger.propagate)
-    logger.addHandler(handler)
-    logger.setLevel(level)
-    logger.propagate = False  # printed once, here, not again by a root handler
-
-    def restore() -> None:
-        logger.removeHandler(handler)
-        logger.setLevel(before[0])
-        logger.propagate = before[1]
-
-    return restore
-
-
-class _StageBars:
-    """A progress callback drawing one bar per stage (each added once, then updated)."""
-
-    def __init__(self, bar: Progress) -> None:
-        self.bar = bar
-        self.tasks: dict[str, TaskID] = {}
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if stage not in self.tasks:
-            self.tasks[stage] = self.bar.add_task(stage, total=total)
-        self.bar.update(self.tasks[stage], completed=done, total=total)
+    ctx.call_on_close(log_to_console(level))
 
 
 @contextmanager
@@ -186,7 +88,7 @@ def _progress(width: int = 10) -> Iterator[ProgressFn | None]:
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err, transient=True) as bar:
-        yield _StageBars(bar)
+        yield StageBars(bar)
 
 
 def _note(message: str) -> None:
@@ -284,7 +186,7 @@ def ingest(
             paths or None, settings=settings, progress=progress, rebuild=rebuild, notify=_note
         )
         prepare_query_encoder(settings)  # once per model: `ask` then never loads torch
-    _print_report(report)
+    print_report(report, _opts.quiet)
     if report.errors and not (report.added or report.updated or report.unchanged):
         raise typer.Exit(1)
 
@@ -304,42 +206,6 @@ def _check_paths(paths: list[Path]) -> None:
     raise _UsageError(f"no such {what}: {names} ({nothing}): check the {path} and try again")
 
 
-def _ingest_summary(report: IngestReport) -> str:
-    """The one-line summary of an ingest or removal, whose counts add up: every paper in the
-    index was added, updated or unchanged (a duplicate file, indexed once, is counted apart)."""
-    duplicates = report.aliases
-    added = [d for d in report.added if d not in duplicates]
-    updated = [d for d in report.updated if d not in duplicates]
-    unchanged = max(report.documents - len(added) - len(updated), 0)
-    return (
-        f"{report.documents} docs ({len(added)} added, {len(updated)} updated, "
-        f"{unchanged} unchanged), {len(report.removed)} removed, "
-        f"{len(duplicates)} duplicates indexed once, {report.chunks} chunks, "
-        f"{report.tokens} tokens, {report.embedded} embedded, {report.seconds:.1f}s"
-    )
-
-
-def _print_report(report: IngestReport) -> None:
-    for path, reason in report.errors.items():
-        err.print(f"[yellow]skipped[/] {_safe(path)}: {_safe(reason)}", highlight=False)
-    for path, existing in report.duplicates.items():
-        if not _opts.quiet:
-            err.print(
-                f"[yellow]duplicate[/] {_safe(path)}: same file as {_safe(existing)}",
-                highlight=False,
-            )
-    for alias, canonical in report.aliases.items():
-        out.print(
-            f"alias      {_safe(alias)} -> {_safe(canonical)} (same paper, indexed once)",
-            highlight=False,
-        )
-    for members in report.versions.values():
-        out.print(f"versions   {_safe(', '.join(members))}", highlight=False)
-    for doc_id in report.removed:
-        out.print(f"removed    {_safe(doc_id)}", highlight=False)
-    out.print(_ingest_summary(report), highlight=False)
-
-
 @app.command(cls=_Command)
 @_guarded
 def remove(
@@ -351,7 +217,7 @@ def remove(
     from .indexing import remove_papers
 
     report = remove_papers(papers, settings=_settings(), notify=_note)
-    _print_report(report)
+    print_report(report, _opts.quiet)
 
 
 @app.command("index-info", cls=_Command)
@@ -390,7 +256,7 @@ def index_info(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
         highlight=False,
     )
     header = ("doc", "title", "source", "file", "chunks", "links")
-    rows = [_paper_row(p, full_title=not out.is_terminal) for p in info.papers]
+    rows = [paper_row(p, full_title=not out.is_terminal) for p in info.papers]
     if out.is_terminal:
         table = Table(*header)
         for cells in rows:
@@ -401,67 +267,6 @@ def index_info(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
             sys.stdout.write("\t".join(" ".join(c.split()) for c in cells) + "\n")
     colour = "yellow" if info.status.stale else "green"
     out.print(f"[{colour}]{_safe(info.status.message)}[/]", highlight=False)
-
-
-_OPENING, _CLOSING = '“"', '”"'
-# A quote's own double quotes become single ones inside the app's “…” (nested quotes
-# alternate), so a source reads “and ‘2017-2018 … Index’ released by …”, not “and “2017…”.
-_INNER_QUOTES = str.maketrans({"“": "‘", "”": "’", '"': "'"})
-
-
-def _quoted(text: str) -> str:
-    """``text`` in typographic double quotes, its own quotation marks nested inside them; a
-    text that is already one quotation (“…” with no other quote mark) is shown as it is."""
-    if (
-        len(text) > 1
-        and text[0] in _OPENING
-        and text[-1] in _CLOSING
-        and not any(q in text[1:-1] for q in '“”"')
-    ):
-        return text
-    return f"“{text.translate(_INNER_QUOTES)}”"
-
-
-def _paper_row(p: PaperInfo, full_title: bool) -> tuple[str, ...]:
-    links = (
-        f"alias of {p.alias_of}"
-        if p.alias_of
-        else (f"versions: {p.version_group}" if p.version_group else "")
-    )
-    source = p.source if p.source == "corpus" else f"{p.source}: {p.path}"
-    title = p.title if full_title else p.title[:60]
-    cells = (p.doc_id, title, source, p.state, str(p.chunks), links)
-    return tuple(_TERMINAL_CONTROL.sub("", c) for c in cells)
-
-
-def _print_answer(answer: Answer, as_json: bool) -> None:
-    if as_json:
-        sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
-        return
-    if answer.notice:
-        _note(answer.notice)
-    out.print(_safe(answer.text), highlight=False)
-    if answer.abstained and answer.passages:
-        out.print("\n[dim]Closest passages:[/]")
-        for p in answer.passages[:3]:
-            out.print(
-                f"  - {_safe(p.title)} — {_safe(p.section)}: {_safe(p.text[:160])}…",
-                highlight=False,
-            )
-    seen: set[int] = set()
-    if answer.citations:
-        out.print("\n[bold]Sources[/]")
-    for c in answer.citations:
-        if c.marker in seen:
-            continue
-        seen.add(c.marker)
-        quotes = " … ".join(x.quote for x in answer.citations if x.marker == c.marker)
-        section = c.passage.section or "front matter"
-        out.print(
-            f"\\[{c.marker}] {_safe(c.passage.title)} ({_safe(c.doc_id)}), {_safe(section)}",
-            highlight=False,
-        )
-        out.print(f"    {_safe(_quoted(quotes))}", highlight=False)
 
 
 _PAPER_OPTION = typer.Option(
@@ -485,7 +290,7 @@ def ask(
     bot = _open_assistant()
     _warn_stale(bot)
     answer = bot.ask(question, k=k, mode=retrieval_mode, papers=paper or None)
-    _print_answer(answer, as_json)
+    print_answer(answer, as_json, _note)
     if _opts.verbose:
         timings = ", ".join(f"{stage} {s * 1000:.0f} ms" for stage, s in answer.timings.items())
         err.print(f"[dim]timings: {timings}[/]", highlight=False)
@@ -522,7 +327,7 @@ def chat(
         except AssistantError as e:
             err.print(f"[red]{_safe(e)}[/]", highlight=False)
             continue
-        _print_answer(answer, False)
+        print_answer(answer, False, _note)
         history.append(Turn(question=question, answer=answer))
 
 

@@ -17,7 +17,7 @@ from rich.progress import Progress
 from typer.testing import CliRunner
 
 import assistant.embeddings
-from assistant import cli
+from assistant import cli, cli_render, cli_shell
 from assistant.cli import app
 from assistant.embeddings import HashEmbedder
 from assistant.indexing import IngestReport
@@ -68,12 +68,14 @@ def test_ingest_writes_the_index_into_the_working_folder(workdir: Path) -> None:
 def test_ingest_summary_counts_add_up() -> None:
     """Every paper in the index is added, updated or unchanged; a duplicate file is apart."""
     report = IngestReport(added=["a", "b", "c"], documents=7)  # 4 were there already
-    assert cli._ingest_summary(report).startswith("7 docs (3 added, 0 updated, 4 unchanged), ")
+    assert cli_render.ingest_summary(report).startswith(
+        "7 docs (3 added, 0 updated, 4 unchanged), "
+    )
     report = IngestReport(
         added=["x", "x-copy"], updated=["y"], unchanged=["z"], aliases={"x-copy": "x"}
     )
     report.documents, report.removed = 5, ["old"]
-    summary = cli._ingest_summary(report)
+    summary = cli_render.ingest_summary(report)
     assert summary.startswith("5 docs (1 added, 1 updated, 3 unchanged), 1 removed, 1 dupl")
 
 
@@ -106,12 +108,12 @@ def test_help_reads_like_other_unix_tools() -> None:
 
 def test_quotes_nest_instead_of_doubling() -> None:
     inner = "and “2017-2018 China Pilot Free Trade Zone System Innovation Index” released by"
-    assert cli._quoted(inner) == (
+    assert cli_shell.quoted(inner) == (
         "“and ‘2017-2018 China Pilot Free Trade Zone System Innovation Index’ released by”"
     )
-    assert cli._quoted("“The zone was set up in 2017.”") == "“The zone was set up in 2017.”"
-    assert cli._quoted("“Belt and Road” cooperation") == "“‘Belt and Road’ cooperation”"
-    assert cli._quoted('he said "no"') == "“he said 'no'”"
+    assert cli_shell.quoted("“The zone was set up in 2017.”") == "“The zone was set up in 2017.”"
+    assert cli_shell.quoted("“Belt and Road” cooperation") == "“‘Belt and Road’ cooperation”"
+    assert cli_shell.quoted('he said "no"') == "“he said 'no'”"
 
 
 def test_index_info_tables_and_json(indexed: Path) -> None:
@@ -198,7 +200,7 @@ def test_verbose_ask_reports_timings_on_stderr(indexed: Path) -> None:
 def test_progress_draws_one_bar_per_stage() -> None:
     console = Console(file=io.StringIO(), force_terminal=True)
     with Progress(console=console) as bar:
-        stages = cli._StageBars(bar)
+        stages = cli_shell.StageBars(bar)
         for done in range(5):
             stages("embed", done, 4)
         stages("save", 1, 1)
