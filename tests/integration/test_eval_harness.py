@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from assistant import Assistant
 from assistant.cli import app
 from assistant.evaluation import EvalConfig, evaluate
-from assistant.evaluation.harness import abstain_threshold
+from assistant.evaluation.calibration import abstain_threshold
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration

@@ -12,14 +12,8 @@ from assistant.embeddings import HashEmbedder
 from assistant.errors import AssistantError
 from assistant.evaluation import metrics as m
 from assistant.evaluation.beir import load_beir, run_beir
-from assistant.evaluation.harness import (
-    load_gold,
-    pick_k,
-    pick_threshold,
-    score_answer,
-    select,
-    threshold_point,
-)
+from assistant.evaluation.calibration import pick_k, pick_threshold, threshold_point
+from assistant.evaluation.harness import load_gold, score_answer, select
 from assistant.evaluation.models import CalibrationPoint, GoldItem, ItemResult, KSummary
 from assistant.evaluation.report import problems
 from assistant.types import Answer, Citation, Passage
