@@ -109,40 +109,17 @@ class QuestionVectors:
     focus: np.ndarray
 
 
+# Words that ask rather than say what is asked about (the focus phrase drops them).
+_QUESTION_WORDS = frozenset(
+    "what which who whom whose when where why how many much is are was were do does did the a "
+    "an of paper papers study article according to".split()
+)
+
+
 def focus_phrase(info: QuestionInfo) -> str:
     """The question without its question words: what it is about, in the user's words."""
     words = re.findall(r"[A-Za-z][A-Za-z\-']*|\d[\d,.]*%?", info.text)
-    cues = {
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "many",
-        "much",
-        "is",
-        "are",
-        "was",
-        "were",
-        "do",
-        "does",
-        "did",
-        "the",
-        "a",
-        "an",
-        "of",
-        "paper",
-        "papers",
-        "study",
-        "article",
-        "according",
-        "to",
-    }
-    kept = [w for w in words if w.lower() not in cues]
+    kept = [w for w in words if w.lower() not in _QUESTION_WORDS]
     return " ".join(kept) or info.text
 
 
