@@ -366,6 +366,7 @@ class Ingestor:
             source=source,
             content_hash=raw.content_hash,
             version=entry.version if entry else None,
+            page_starts=list(raw.page_starts),
             **derived,
         )
 

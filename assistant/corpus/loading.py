@@ -28,6 +28,7 @@ class RawDocument:
     kind: str  # txt | md | pdf
     content_hash: str  # sha256 of the file's bytes
     pages: int = 1
+    page_starts: tuple[int, ...] = ()  # PDFs: offset in ``text`` where each page begins
 
 
 def load_document(path: Path, max_mb: float = 50.0) -> RawDocument:
@@ -71,7 +72,13 @@ def load_bytes(
         kind=kind.lstrip("."),
         content_hash=hashlib.sha256(data).hexdigest(),
         pages=pages,
+        page_starts=_page_starts(text) if kind == ".pdf" else (),
     )
+
+
+def _page_starts(text: str) -> tuple[int, ...]:
+    """Where each page begins: the loader joins a PDF's pages with form feeds."""
+    return (0, *(m.end() for m in re.finditer("\f", text)))
 
 
 def _plain_text(where: Path, data: bytes) -> str:

@@ -49,6 +49,7 @@ class DocRecord:
     aliases: list[str] = field(default_factory=list)
     version_group: str | None = None
     version: str | None = None  # "earlier" | "revised" as the catalog states
+    page_starts: list[int] = field(default_factory=list)  # PDFs: raw offset of each page
     chunk_count: int = 0
     tokens: int = 0
 
