@@ -173,8 +173,8 @@ def ingest(
 
     Without PATHS: re-sync the bundled corpus (papers added by path or upload are kept)."""
     _check_paths(paths or [])  # before any other work: a typo never half-ingests
+    from .core import Assistant
     from .embeddings import prepare_query_encoder
-    from .indexing import ingest as run_ingest
 
     if engine not in (None, "local", "ray"):
         raise typer.BadParameter(f"--engine {engine}: use local or ray")
@@ -182,8 +182,8 @@ def ingest(
         settings = _settings()
         if engine:
             settings = settings.with_updates(embedding={"engine": engine})
-        report = run_ingest(
-            paths or None, settings=settings, progress=progress, rebuild=rebuild, notify=_note
+        report = Assistant.build(
+            paths or None, settings, progress=progress, rebuild=rebuild, notify=_note
         )
         prepare_query_encoder(settings)  # once per model: `ask` then never loads torch
     print_report(report, _opts.quiet)
@@ -214,9 +214,9 @@ def remove(
     ],
 ) -> None:
     """Remove papers from the index (ids as `assistant index-info` lists them, or paths)."""
-    from .indexing import remove_papers
+    from .core import Assistant
 
-    report = remove_papers(papers, settings=_settings(), notify=_note)
+    report = Assistant.remove_from_index(papers, _settings(), notify=_note)
     print_report(report, _opts.quiet)
 
 
@@ -224,13 +224,9 @@ def remove(
 @_guarded
 def index_info(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show every paper in the index with its source, and whether any is stale."""
-    from .embeddings import SentenceTransformerEmbedder
-    from .papers import index_info as describe
-    from .store import load_snapshot
+    from .core import Assistant
 
-    settings = _settings()
-    snap = load_snapshot(settings.paths.index_dir, settings.store)
-    info = describe(snap, settings, SentenceTransformerEmbedder(settings.embedding).name)
+    snap, info = Assistant.describe(_settings())
     if as_json:
         sys.stdout.write(
             json.dumps(

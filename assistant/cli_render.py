@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from .cli_shell import err, out, quoted, safe, strip_controls
 
 if TYPE_CHECKING:
-    from .indexing import IngestReport
+    from .ingest import IngestReport
     from .papers import PaperInfo
     from .types import Answer
 

@@ -26,16 +26,8 @@ from .errors import (
     PaperNotFoundError,
     QuestionError,
 )
-from .papers import (
-    IndexInfo,
-    IndexStatus,
-    UploadResult,
-    add_upload,
-    discard_uploads,
-    index_info,
-    index_status,
-    resolve_paper,
-)
+from .ingest.uploads import UploadResult, save_upload, upload_result
+from .papers import IndexInfo, IndexStatus, index_info, index_status
 from .retrieval import Retriever
 from .retrieval.followup import History, normalise_history
 from .retrieval.plan import QuestionPlan, make_plan
@@ -44,10 +36,10 @@ from .retrieval.routing import interleave, with_front_matter
 from .settings import RetrievalMode, Settings
 from .store import DocRecord, IndexSnapshot, load_snapshot
 from .store.generations import generations, live_generation
-from .types import Answer, Passage
+from .types import Answer, Passage, Progress
 
-if TYPE_CHECKING:  # indexing imports the ingest stack (datasketch, scipy: 1.7 s): not for asking
-    from .indexing import IngestReport, Progress
+if TYPE_CHECKING:  # the ingest stack (datasketch, scipy: 1.7 s) is not needed for asking
+    from .ingest import IngestReport
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -115,9 +107,9 @@ class Assistant:
         except IndexMissingError:
             if not build:
                 raise
-            from .indexing import Ingestor
+            from .ingest import run_ingest
 
-            snapshot, _ = Ingestor(settings, embedder, progress).run()
+            snapshot, _ = run_ingest(settings, embedder, progress=progress)
         return cls(settings, snapshot, embedder)
 
     @staticmethod
@@ -191,17 +183,27 @@ class Assistant:
         return self._write(progress, notify, paths=list(paths))
 
     def add_upload(self, name: str, data: bytes, progress: Progress | None = None) -> UploadResult:
-        """Save an uploaded paper in the uploads folder and index it; say what happened."""
-        return add_upload(self, name, data, progress)
+        """Save an uploaded paper in the uploads folder and index it; say what happened.
+
+        If indexing is cut short the saved file stays, and the next ingest (or the same
+        upload again) indexes it."""
+        saved = save_upload(self.settings, name, data, self._state.snapshot.documents)
+        if isinstance(saved, UploadResult):
+            return saved
+        report = self.add_documents([saved.path], progress=progress)
+        return upload_result(saved, report, self._state.snapshot.documents)
 
     def remove(
         self, targets: Sequence[str | Path], notify: Callable[[str], None] | None = None
     ) -> IngestReport:
         """Drop papers from the index by id or by the path they were ingested from."""
-        latest = load_snapshot(self.settings.paths.index_dir, self.settings.store)
-        ids = [resolve_paper(t, latest.documents.values()) for t in targets]
-        report = self._write(None, notify, paths=[], remove=ids)
-        discard_uploads([latest.documents[i] for i in report.removed], self.settings)
+        from .ingest import remove_papers
+
+        with self._ingest_lock:
+            snapshot, report = remove_papers(
+                self.settings, self.embedder, targets, base=self._state.snapshot, notify=notify
+            )
+            self._swap(snapshot)
         return report
 
     def reindex(
@@ -217,13 +219,69 @@ class Assistant:
     def _write(
         self, progress: Progress | None, notify: Callable[[str], None] | None, **run: Any
     ) -> IngestReport:
-        from .indexing import Ingestor
+        from .ingest import run_ingest
 
         with self._ingest_lock:
-            ingestor = Ingestor(self.settings, self.embedder, progress, notify)
-            snapshot, report = ingestor.run(base=self._state.snapshot, **run)
+            snapshot, report = run_ingest(
+                self.settings,
+                self.embedder,
+                base=self._state.snapshot,
+                progress=progress,
+                notify=notify,
+                **run,
+            )
             self._swap(snapshot)
         return report
+
+    # -- the index without loading it (the CLI's ingest, remove, index-info) ---------------
+
+    @staticmethod
+    def build(
+        paths: Sequence[Path] | None = None,
+        settings: Settings | None = None,
+        *,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+        notify: Callable[[str], None] | None = None,
+        embedder: Embedder | None = None,
+    ) -> IngestReport:
+        """Build or update the index without opening it for questions (no query model): sync
+        the bundled corpus, or add ``paths``; works when the index is missing or damaged."""
+        from .ingest import ingest
+
+        return ingest(
+            paths,
+            settings=settings,
+            embedder=embedder,
+            progress=progress,
+            rebuild=rebuild,
+            notify=notify,
+        )
+
+    @staticmethod
+    def remove_from_index(
+        targets: Sequence[str | Path],
+        settings: Settings | None = None,
+        *,
+        notify: Callable[[str], None] | None = None,
+        embedder: Embedder | None = None,
+    ) -> IngestReport:
+        """``remove`` without opening the index for questions."""
+        from .ingest import remove_papers
+
+        settings = settings or Settings()
+        embedder = embedder or make_embedder(settings)
+        return remove_papers(settings, embedder, targets, notify=notify)[1]
+
+    @staticmethod
+    def describe(settings: Settings | None = None) -> tuple[IndexSnapshot, IndexInfo]:
+        """The index and its papers as ``info`` reports them, without loading the model."""
+        from .embeddings import SentenceTransformerEmbedder
+
+        settings = settings or Settings()
+        snapshot = load_snapshot(settings.paths.index_dir, settings.store)
+        name = SentenceTransformerEmbedder(settings.embedding).name
+        return snapshot, index_info(snapshot, settings, name)
 
     def _swap(self, snapshot: IndexSnapshot) -> None:
         if snapshot is self._state.snapshot:

@@ -5,7 +5,13 @@ pydantic models, so an Answer prints as JSON (``assistant ask --json``) and roun
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pydantic import BaseModel, Field
+
+Progress = Callable[[str, int, int], None]
+"""A progress callback: (stage, done, total); stages are reading, embedding, sentences,
+indexing."""
 
 
 class Passage(BaseModel):
@@ -28,6 +34,9 @@ class Passage(BaseModel):
         description="Front-matter kind (title, authors, affiliation, keywords, abstract, "
         "funding) when the passage is that field of the paper, exactly; None for body text.",
     )
+    pages: tuple[int, int] | None = Field(
+        None, description="First and last PDF page (1-based) the passage spans; None for text."
+    )
 
 
 class Citation(BaseModel):
@@ -41,6 +50,8 @@ class Citation(BaseModel):
     end: int
     raw_start: int | None = Field(None, description="Offset of the quote in the raw file.")
     raw_end: int | None = None
+    page: int | None = Field(None, description="PDF page (1-based) the quote starts on.")
+    page_end: int | None = Field(None, description="Its last page, set when that is later.")
     verified: bool = True
 
 

@@ -26,7 +26,7 @@ from ..embeddings import (
     LocalEmbedder,
     SentenceTransformerEmbedder,
 )
-from ..indexing import Ingestor
+from ..ingest import Ingestor
 from ..settings import Settings
 from ..store import IndexSnapshot
 from ._measure import peak_rss_mb, timed

@@ -63,7 +63,7 @@ def corpus_texts(settings: Settings) -> list[str]:
     """The texts an ingest of the corpus folder embeds (a throwaway index in a temp folder)."""
     import tempfile
 
-    from ..indexing import Ingestor
+    from ..ingest import Ingestor
 
     recorder = _Recorder(SentenceTransformerEmbedder(settings.embedding))
     with tempfile.TemporaryDirectory() as tmp:

@@ -22,7 +22,7 @@ import numpy as np
 from ..corpus.cleaning import clean_text
 from ..corpus.loading import load_document
 from ..embeddings import Embedder
-from ..indexing import corpus_files
+from ..ingest.sources import corpus_files
 from ..sentences import sentence_spans
 from ..settings import Settings
 from ..store import ChunkRecord, DocRecord

@@ -438,7 +438,7 @@ def _open(
     try:
         bot = Assistant.load(settings, embedder=embedder, progress=progress)
     except IndexIncompatibleError:  # the harness's own index, from an older version: rebuild
-        from ..indexing import ingest
+        from ..ingest import ingest
 
         ingest(settings=settings, embedder=embedder, progress=progress, rebuild=True)
         bot = Assistant.load(settings, embedder=embedder, progress=progress)

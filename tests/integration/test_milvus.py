@@ -12,7 +12,7 @@ from assistant import Assistant
 from assistant.chunking import embed_text
 from assistant.embeddings import CachedEmbedder
 from assistant.errors import IndexIncompatibleError
-from assistant.indexing import ingest
+from assistant.ingest import ingest
 from assistant.store import ChunkRecord, FaissVectorStore, load_snapshot
 from assistant.store.milvus import MilvusTarget, MilvusVectorStore
 from tests.conftest import make_settings

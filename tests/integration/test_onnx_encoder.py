@@ -17,7 +17,7 @@ from assistant.embeddings import CachedEmbedder, LocalEmbedder, make_embedder
 from assistant.embeddings.local import SentenceTransformerEmbedder
 from assistant.embeddings.onnx import OnnxEmbedder
 from assistant.embeddings.onnx_export import export, find_export
-from assistant.indexing import embed_text
+from assistant.chunking import embed_text
 from tests.conftest import cli_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -15,7 +15,7 @@ from assistant.cli import app
 from assistant.embeddings import CachedEmbedder
 from assistant.embeddings.ray import EmbedActor, RayEmbedder
 from assistant.errors import AssistantError
-from assistant.indexing import ingest
+from assistant.ingest import ingest
 from assistant.store import load_snapshot
 from tests.conftest import make_settings
 

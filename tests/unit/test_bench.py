@@ -22,7 +22,7 @@ from assistant.benchmarks.synthetic import BaseText, synthetic_corpus
 from assistant.benchmarks.targets import figure, judge
 from assistant.cli import app
 from assistant.embeddings import HashEmbedder
-from assistant.indexing import Ingestor
+from assistant.ingest import Ingestor
 from assistant.retrieval import BM25Index, Retriever
 from assistant.settings import RetrievalSettings
 from assistant.store import load_snapshot

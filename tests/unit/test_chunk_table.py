@@ -14,7 +14,7 @@ from assistant import Assistant
 from assistant.answering.base import AnswerContext
 from assistant.embeddings import HashEmbedder
 from assistant.errors import IndexIncompatibleError
-from assistant.indexing import Ingestor
+from assistant.ingest import Ingestor
 from assistant.store import (
     ChunkRecord,
     DocRecord,

@@ -20,7 +20,7 @@ import assistant.embeddings
 from assistant import cli, cli_render, cli_shell
 from assistant.cli import app
 from assistant.embeddings import HashEmbedder
-from assistant.indexing import IngestReport
+from assistant.ingest import IngestReport
 
 pytestmark = pytest.mark.unit
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from assistant.embeddings import HashEmbedder
-from assistant.indexing import Ingestor
+from assistant.ingest import Ingestor
 from assistant.settings import StoreSettings
 from assistant.store import FaissVectorStore, load_snapshot
 from tests.conftest import make_settings, unit_vectors

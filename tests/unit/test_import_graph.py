@@ -112,7 +112,15 @@ def test_the_graph_reads_relative_and_lazy_imports() -> None:
     graph = import_graph()
     assert "assistant.embeddings.local" in graph["assistant.embeddings"]
     assert "assistant.settings" in graph["assistant.embeddings.ray"]
-    assert "assistant.embeddings" in graph["assistant.indexing"]  # imported inside ingest()
+    assert "assistant.embeddings" in graph["assistant.ingest.run"]  # imported inside ingest()
+
+
+def test_ingest_never_imports_the_facade() -> None:
+    """The write path is called by ``Assistant``; it must not call back into it."""
+    graph = import_graph()
+    inside = {m: deps for m, deps in graph.items() if m.startswith("assistant.ingest")}
+    assert "assistant.ingest.pipeline" in inside
+    assert all("assistant.core" not in deps for deps in inside.values()), inside
 
 
 def test_no_import_circles() -> None:

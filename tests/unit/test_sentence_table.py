@@ -12,7 +12,7 @@ import pytest
 from assistant import Assistant
 from assistant.embeddings import HashEmbedder
 from assistant.errors import IndexIncompatibleError
-from assistant.indexing import Ingestor
+from assistant.ingest import Ingestor
 from assistant.sentences import sentence_spans
 from assistant.store import ChunkRecord, DocRecord, load_snapshot
 from assistant.store.sentences import DOCS_FILE, SPANS_FILE, VECTORS_FILE, SentenceTable

@@ -18,7 +18,8 @@ import pytest
 
 from assistant.embeddings import HashEmbedder
 from assistant.errors import IndexIncompatibleError, IndexMissingError, PaperNotFoundError
-from assistant.indexing import Ingestor, index_status, remove_papers
+from assistant.ingest import Ingestor, remove_papers
+from assistant.papers import index_status
 from assistant.store import FORMAT_VERSION, load_snapshot
 from tests.conftest import REPO, make_settings
 from tests.pdfs import encrypted_pdf, text_pdf
@@ -165,7 +166,7 @@ _SLOW_INGEST = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from assistant.embeddings import HashEmbedder
-    from assistant.indexing import Ingestor
+    from assistant.ingest import Ingestor
     from tests.conftest import make_settings
 
     class Slow(HashEmbedder):
@@ -243,13 +244,13 @@ def test_remove_by_path_or_id_and_unknown_names_say_how_to_list(
     settings = make_settings(tmp_path, corpus_copy)
     a, b = _notes(tmp_path)
     _ingest(settings, HashEmbedder(), [a, b])
-    report = remove_papers([str(a)], settings=settings, embedder=HashEmbedder())
+    _, report = remove_papers(settings, HashEmbedder(), [str(a)])
     assert len(report.removed) == 1
     left = load_snapshot(settings.paths.index_dir).documents
     assert not any(d.path == str(a) for d in left.values())
     assert any(d.path == str(b) for d in left.values())
     with pytest.raises(PaperNotFoundError, match="index-info"):
-        remove_papers(["nope.txt"], settings=settings, embedder=HashEmbedder())
+        remove_papers(settings, HashEmbedder(), ["nope.txt"])
 
 
 def test_concurrent_writers_both_keep_their_papers(tmp_path: Path, corpus_copy: Path) -> None:
@@ -356,13 +357,14 @@ def test_rebuild_reuses_unchanged_papers_work(
 ) -> None:
     """A rebuild keeps each unchanged paper's clean text and chunks (same bytes, same pipeline)
     and gives the same index; a changed paper, or other pipeline code, is worked out anew."""
-    import assistant.indexing as indexing
+    import assistant.ingest.pipeline as pipeline
+    import assistant.ingest.records as records
 
     settings = make_settings(tmp_path, corpus_copy)
     first, _ = _ingest(settings, HashEmbedder())
     calls: list[str] = []
-    real_clean = indexing.clean_text
-    monkeypatch.setattr(indexing, "clean_text", lambda t: calls.append(t) or real_clean(t))
+    real_clean = records.clean_text
+    monkeypatch.setattr(records, "clean_text", lambda t: calls.append(t) or real_clean(t))
     name = min(d.doc_id for d in first.indexed_documents if d.version_group is None)
     changed = corpus_copy / name
     text = changed.read_text(encoding="utf-8")
@@ -377,7 +379,7 @@ def test_rebuild_reuses_unchanged_papers_work(
     assert all(kept[k].clean_text == first.documents[k].clean_text for k in kept)
 
     calls.clear()
-    indexing.pipeline_fingerprint.cache_clear()
-    monkeypatch.setattr(indexing, "pipeline_fingerprint", lambda: "other code")
+    records.pipeline_fingerprint.cache_clear()
+    monkeypatch.setattr(pipeline, "pipeline_fingerprint", lambda: "other code")
     _ingest(settings, HashEmbedder(), rebuild=True)
     assert len(calls) == len(rebuilt.indexed_documents) + len(report.aliases)
