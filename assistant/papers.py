@@ -35,6 +35,9 @@ class PaperInfo:
     aliases: tuple[str, ...] = ()
     version_group: str | None = None
     version: str | None = None
+    kept_share: float | None = None  # of the file's text, after cleaning (None: not recorded)
+    removed: dict[str, int] = field(default_factory=dict)  # reason -> characters removed
+    warning: str | None = None  # when cleaning removed most of the file
 
 
 @dataclass
@@ -83,6 +86,9 @@ def paper_info(doc: DocRecord) -> PaperInfo:
         aliases=tuple(doc.aliases),
         version_group=doc.version_group,
         version=doc.version,
+        kept_share=doc.cleaning.get("kept_share"),
+        removed=dict(doc.cleaning.get("removed") or {}),
+        warning=doc.cleaning.get("warning"),
     )
 
 

@@ -5,7 +5,13 @@ hyphenation at a line break is undone unless the hyphen is part of a real compou
 ("high-\\nquality" stays "high-quality", "con-\\nstruction" becomes "construction"); page
 furniture (page numbers, running headers) is dropped; section headings ("2.1 ...", "(3) ...",
 "# ...", "Abstract") become section metadata; the reference list is cut from the answerable
-text (kept aside as ``references`` so it is never cited as evidence).
+text (kept aside as ``references`` so it is never cited as evidence) -- but only a heading near
+the end followed by citation-shaped lines counts (see ``reference_list``), and text after the
+list (an appendix) is kept.
+
+Nothing is dropped silently: every removed non-whitespace character is tallied by reason in
+``CleanDocument.removed`` (whitespace normalisation is not removal), and ``cleaning_warning``
+says when a paper kept too little of its text to be trusted.
 
 Every character of the clean text maps back to the raw file (``to_raw``) and every raw offset
 to the clean text (``to_clean``), so a quote can be located in either.
@@ -18,8 +24,9 @@ import re
 import statistics
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from .reference_list import find_reference_block
 from .vocabulary import is_known_word
 
 _NUMBERED = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})+\.?\s*|\d{1,2}\.?\s+|\(\d{1,2}\)\s*)[A-Z“\"'(]")
@@ -29,12 +36,21 @@ _NAMED = re.compile(
     r"Acknowledge?ments?|Background|Methods?|Results|Discussion)\s*(?::|$)"
 )
 _REFERENCES = re.compile(
-    r"^#{0,6}\s*(references|bibliography|works cited|literature cited)\s*:?\s*$", re.IGNORECASE
+    r"^#{0,6}\s*(?:(?:\d{1,2}|[IVX]{1,5})\.?\s+)?"
+    r"(references|bibliography|works cited|literature cited)\s*:?\s*$",
+    re.IGNORECASE,
 )
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?[-–]?\s*\d{1,4}\s*[-–]?(?:\s*(?:of|/)\s*\d{1,4})?$", re.I)
 _TERMINAL = re.compile(r"[.!?:;”\"')\]]\s*(?:\[\d+(?:[,–-]\d+)*\])?$")
 _RUN = re.compile(r"\S+(?: \S+)*")
 _CONNECTORS = {"and", "of", "the", "in", "for", "to", "with", "on", "a", "an", "under", "from"}
+
+# Why non-whitespace characters of the raw text are not in the clean text.
+REFERENCES = "references"  # the reference list (heading included)
+FURNITURE = "page furniture"  # page numbers, running headers and footers
+HYPHENS = "hyphenation joins"  # the hyphen of a word split at a line end
+SOFT_HYPHENS = "soft hyphens"  # U+00AD, invisible in the source
+MIN_KEPT_SHARE = 0.5  # the bundled papers keep 90-100 %; half gone means a broken file or cut
 
 
 @dataclass(frozen=True)
@@ -78,6 +94,23 @@ class CleanDocument:
     segments: list[tuple[int, int, int]]  # (clean_start, raw_start, length), verbatim runs
     references: str = ""
     references_raw_start: int | None = None
+    raw_chars: int = 0  # non-whitespace characters of the raw text
+    raw_words: int = 0  # whitespace-separated words of the raw text
+    removed: dict[str, int] = field(default_factory=dict)  # reason -> non-whitespace chars
+
+    @property
+    def kept_chars(self) -> int:
+        """Non-whitespace characters of the raw text that are in ``text``."""
+        return self.raw_chars - sum(self.removed.values())
+
+    @property
+    def kept_share(self) -> float:
+        """Share of the raw non-whitespace characters kept (1.0 for an empty file)."""
+        return self.kept_chars / self.raw_chars if self.raw_chars else 1.0
+
+    @property
+    def kept_words(self) -> int:
+        return len(self.text.split())
 
     @property
     def offsets(self) -> OffsetMap:
@@ -135,40 +168,106 @@ class _Builder:
 
 def clean_text(raw: str, known_word: Callable[[str], bool] = is_known_word) -> CleanDocument:
     """Clean ``raw`` (the loader's text, unchanged) into a :class:`CleanDocument`."""
-    lines = _classify(_split_lines(raw))
+    lines, candidates = _classify(_split_lines(raw))
     wrapped = _is_wrapped(lines)
     width = _median_width(lines)
+    references, refs_start = _mark_references(lines, candidates)
     vocab = _document_words(raw)
     builder = _Builder()
     sections: list[Section] = []
-    references: list[str] = []
-    refs_start: int | None = None
+    refs_chars = furniture_chars = hyphens = 0
     prev: _Line | None = None
     i = 0
     while i < len(lines):
         line = lines[i]
-        if line.kind == "references":
-            refs_start = line.start
-            references = [ln.text for ln in lines[i + 1 :] if ln.kind == "body"]
-            break
-        if line.kind in ("blank", "furniture"):
+        kind = line.kind
+        if kind == "blank":
             i += 1
             continue
-        if line.kind == "heading":
+        if kind == "references":
+            refs_chars += _solid(line.text)
+            prev = None  # text after the list (an appendix) starts a new paragraph
+            i += 1
+            continue
+        if kind == "furniture":
+            furniture_chars += _solid(line.text)
+            i += 1
+            continue
+        if kind == "heading":
             i, prev = _emit_heading(lines, i, wrapped, builder, sections)
             continue
-        _join(builder, prev, line, wrapped, width, vocab, known_word)
+        hyphens += _join(builder, prev, line, wrapped, width, vocab, known_word)
         prev = line
         i += 1
     text = "".join(builder.parts).rstrip()
     closed = _close_sections(sections, len(text))
+    words = raw.split()
     return CleanDocument(
         text=text,
         sections=closed,
         segments=builder.segments,
         references="\n".join(references),
         references_raw_start=refs_start,
+        raw_chars=sum(map(len, words)),
+        raw_words=len(words),
+        removed=_tally(
+            {
+                REFERENCES: refs_chars,
+                FURNITURE: furniture_chars,
+                HYPHENS: hyphens,
+                SOFT_HYPHENS: raw.count("\u00ad"),
+            }
+        ),
     )
+
+
+def cleaning_warning(doc: CleanDocument, min_share: float = MIN_KEPT_SHARE) -> str | None:
+    """One line when cleaning kept less than ``min_share`` of the text, naming what removed it."""
+    if doc.kept_share >= min_share:
+        return None
+    causes = [
+        f"{_percent(n / doc.raw_chars)} % was removed as {reason}"
+        for reason, n in sorted(doc.removed.items(), key=lambda kv: -kv[1])
+        if n / doc.raw_chars >= 0.01
+    ]
+    return (
+        f"kept {_percent(doc.kept_share)} % of the text: {doc.kept_words} of {doc.raw_words} "
+        f"words; {', '.join(causes) or 'nothing was removed by a known rule'} — check the file"
+    )
+
+
+def _tally(counts: dict[str, int]) -> dict[str, int]:
+    """The reasons that removed something, largest first."""
+    return dict(sorted(((k, n) for k, n in counts.items() if n), key=lambda kv: -kv[1]))
+
+
+def _percent(share: float) -> int:
+    return int(round(100 * share))
+
+
+def _solid(text: str) -> int:
+    """Non-whitespace characters of ``text`` (what the removal tallies count)."""
+    return sum(map(len, text.split()))
+
+
+def _mark_references(lines: list[_Line], candidates: list[int]) -> tuple[list[str], int | None]:
+    """Mark the real reference list (if any) and turn other "References" lines into headings.
+
+    Returns the list's lines and the raw offset of its heading.
+    """
+    block = find_reference_block(lines, candidates) if candidates else None
+    for i in candidates:
+        lines[i].kind = "heading"
+    if block is None:
+        return [], None
+    kept: list[str] = []
+    for ln in lines[block.start : block.end]:
+        if ln.kind in ("body", "heading") and ln is not lines[block.start]:
+            kept.append(ln.text)
+        if ln.kind != "furniture":
+            ln.kind = "references"
+    lines[block.start].kind = "references"
+    return kept, lines[block.start].start
 
 
 def _split_lines(raw: str) -> list[_Line]:
@@ -185,19 +284,35 @@ def _split_lines(raw: str) -> list[_Line]:
     return out
 
 
-def _classify(lines: list[_Line]) -> list[_Line]:
-    counts = Counter(ln.text for ln in lines if ln.text and len(ln.text) < 80)
-    for ln in lines:
+def _classify(lines: list[_Line]) -> tuple[list[_Line], list[int]]:
+    """Give each line its kind; returns the lines and the "References" heading candidates."""
+    counts = Counter(ln.text for ln in lines)
+    furniture = not _one_word_per_line(counts)
+    candidates: list[int] = []
+    for i, ln in enumerate(lines):
         t = ln.text
         if not t:
             ln.kind = "blank"
         elif _REFERENCES.match(t):
-            ln.kind = "references"
-        elif _PAGE_NUMBER.match(t) or (counts[t] >= 3 and len(t) < 60 and not _TERMINAL.search(t)):
+            ln.kind = "references"  # a candidate: ``_mark_references`` decides
+            candidates.append(i)
+        elif furniture and (
+            _PAGE_NUMBER.match(t) or (counts[t] >= 3 and len(t) < 60 and not _TERMINAL.search(t))
+        ):
             ln.kind = "furniture"
         elif _is_heading(t):
             ln.kind = "heading"
-    return lines
+    return lines, candidates
+
+
+def _one_word_per_line(counts: Counter[str]) -> bool:
+    """An extraction that put each word on its own line: every common word "repeats" and
+    every number looks like a page number, so page-furniture rules would eat the text."""
+    solid = sum(counts.values()) - counts[""]
+    if solid < 20:
+        return False
+    single = sum(n for t, n in counts.items() if t and " " not in t and "\t" not in t)
+    return single / solid >= 0.5
 
 
 def _is_heading(text: str) -> bool:
@@ -300,16 +415,20 @@ def _join(
     width: float,
     vocab: Counter[str],
     known_word: Callable[[str], bool],
-) -> None:
-    """Append ``line`` after ``prev``: same paragraph, new paragraph, or de-hyphenated."""
+) -> int:
+    """Append ``line`` after ``prev``: same paragraph, new paragraph, or de-hyphenated.
+
+    Returns how many characters were dropped (1 for a removed line-end hyphen).
+    """
+    dropped = 0
     if prev is None:
         _new_paragraph(builder)
         builder.verbatim(line.text, line.start)
-        return
+        return dropped
     if not wrapped:
         _new_paragraph(builder)
         builder.verbatim(line.text, line.start)
-        return
+        return dropped
     hyphen = re.search(r"([A-Za-z]+)-$", prev.text)
     if hyphen and line.text[:1].islower():
         first = hyphen.group(1)
@@ -320,14 +439,16 @@ def _join(
             builder.length -= 1
             c, r, n = builder.segments[-1]
             builder.segments[-1] = (c, r, n - 1)
+            dropped = 1
         builder.verbatim(line.text, line.start)
-        return
+        return dropped
     ends_paragraph = _TERMINAL.search(prev.text) and len(prev.text) < 0.8 * width
     if ends_paragraph:
         _new_paragraph(builder)
     elif not builder.ends_with(" "):
         builder.insert(" ")
     builder.verbatim(line.text, line.start)
+    return dropped
 
 
 def _keep_hyphen(

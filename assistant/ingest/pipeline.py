@@ -280,6 +280,8 @@ class Ingestor:
         record = make_record(raw, doc_id, source, entry, self.chunking.prior(doc_id))
         if existing is not None:
             record.aliases = existing.aliases
+        if record.cleaning.get("warning"):  # most of the file was removed: say so, keep it
+            report.warnings[doc_id] = str(record.cleaning["warning"])
         docs[doc_id] = record
         fresh[doc_id] = []  # chunked after aliases are resolved
 

@@ -16,18 +16,27 @@ from typing import Any
 
 from .._version import __version__
 from ..corpus.catalog import CatalogEntry, guess_title, load_catalog
-from ..corpus.cleaning import clean_text
+from ..corpus.cleaning import clean_text, cleaning_warning
 from ..corpus.dedup import signature
 from ..corpus.loading import RawDocument
 from ..errors import ConfigError
 from ..store.records import DocRecord, PaperSource
 
 # What a paper's bytes alone determine (with the pipeline's code): kept across a rebuild.
-DERIVED = ("clean_text", "sections", "segments", "references_raw_start", "minhash", "quality")
+DERIVED = (
+    "clean_text",
+    "sections",
+    "segments",
+    "references_raw_start",
+    "minhash",
+    "quality",
+    "cleaning",
+)
 # The modules that turn a file's bytes into those fields and into chunks.
 _PIPELINE = (
     "corpus/loading.py",
     "corpus/cleaning.py",
+    "corpus/reference_list.py",
     "corpus/vocabulary.py",
     "corpus/dedup.py",
     "sentences.py",
@@ -77,6 +86,13 @@ def derive(raw: RawDocument) -> dict[str, Any]:
         "references_raw_start": clean.references_raw_start,
         "minhash": [int(v) for v in signature(clean.text).hashvalues],
         "quality": float(statistics.median(widths)) if widths else 0.0,
+        "cleaning": {
+            "raw_words": clean.raw_words,
+            "kept_words": clean.kept_words,
+            "kept_share": round(clean.kept_share, 4),
+            "removed": dict(clean.removed),
+            "warning": cleaning_warning(clean),
+        },
     }
 
 

@@ -50,6 +50,8 @@ class DocRecord:
     version_group: str | None = None
     version: str | None = None  # "earlier" | "revised" as the catalog states
     page_starts: list[int] = field(default_factory=list)  # PDFs: raw offset of each page
+    # what cleaning removed: raw_words, kept_words, kept_share, removed {reason: chars}, warning
+    cleaning: dict[str, Any] = field(default_factory=dict)
     chunk_count: int = 0
     tokens: int = 0
 
