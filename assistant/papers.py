@@ -130,6 +130,8 @@ def index_status(
         rebuild = True
     if m.fingerprint != settings.chunking.fingerprint():
         reasons.append("chunking settings changed")
+    elif "sentence_vectors" not in m.chunking:
+        reasons.append("sentence vectors made by an older version")
     if m.backend != settings.store.backend:
         reasons.append(f"vectors in {m.backend}, settings say {settings.store.backend}")
     if papers is None:

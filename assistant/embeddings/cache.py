@@ -107,6 +107,51 @@ class CachedEmbedder:
         self._remember(found)
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
 
+    def embed_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Texts and their spans' pooled vectors (``late``), cached like ``embed``: a text is
+        encoded again only when its vector or one of its spans' is missing, so a resumed
+        ingest re-encodes nothing it finished."""
+        dim = self.dimension
+        if not texts:
+            return np.zeros((0, dim), np.float32), []
+        keys = [self._key(t) for t in texts]
+        span_keys = [
+            [self._span_key(t, a, b) for a, b in s] for t, s in zip(texts, spans, strict=True)
+        ]
+        wanted = list(dict.fromkeys(keys + [k for ks in span_keys for k in ks]))
+        found = self._lookup(wanted) if self.enabled else {}
+        missing = [
+            i
+            for i, k in enumerate(keys)
+            if k not in found or any(s not in found for s in span_keys[i])
+        ]
+        if missing:
+            vectors, pooled = self.inner.embed_spans(  # type: ignore[attr-defined]
+                [texts[i] for i in missing], [spans[i] for i in missing]
+            )
+            fresh: dict[str, np.ndarray] = {}
+            for j, i in enumerate(missing):
+                fresh[keys[i]] = vectors[j]
+                fresh.update(zip(span_keys[i], pooled[j], strict=True))
+            self._store(fresh)
+            found.update(fresh)
+        out = np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
+        pooled_out = [
+            np.stack([found[k] for k in ks]).astype(np.float32, copy=False)
+            if ks
+            else np.zeros((0, dim), np.float32)
+            for ks in span_keys
+        ]
+        return out, pooled_out
+
+    def _span_key(self, text: str, start: int, end: int) -> str:
+        """A span's pooled vector depends on its whole text (the context), not its words."""
+        return hashlib.sha256(
+            f"{self.inner.name}\x00late-v2:{start}:{end}\x00{text}".encode()
+        ).hexdigest()
+
     def _remembered(self, keys: list[str]) -> dict[str, np.ndarray]:
         with self._recent_lock:
             hits = {k: self._recent[k] for k in keys if k in self._recent}

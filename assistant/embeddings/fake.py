@@ -29,3 +29,12 @@ class HashEmbedder:
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         self.calls += len(texts)
         return out / np.maximum(norms, 1e-9)
+
+    def embed_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector and its spans' (the span's words hashed, no context)."""
+        vectors = self.embed(texts)
+        pooled = [self.embed([t[a:b] for a, b in s]) for t, s in zip(texts, spans, strict=True)]
+        self.calls -= sum(len(s) for s in spans)  # spans ride on their text's pass
+        return vectors, pooled

@@ -89,6 +89,19 @@ class SentenceTransformerEmbedder:
             self.calls += len(texts)
         return np.asarray(vectors, dtype=np.float32)
 
+    def embed_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector and its character spans' vectors from one forward pass
+        (``late.encode_with_spans``): ingest's chunks and their sentences."""
+        from .late import encode_with_spans
+
+        model = self.model
+        with self._lock:
+            out = encode_with_spans(model, texts, spans, self.settings.batch_size)
+            self.calls += len(texts)
+        return out
+
 
 @contextmanager
 def _no_progress_bars() -> Iterator[None]:

@@ -83,6 +83,14 @@ class LocalEmbedder:
                 return onnx.embed(texts)
         return self.torch.embed(texts)
 
+    def embed_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Ingest's chunks with their sentences' pooled vectors: always torch (bulk)."""
+        from .late import embed_with_spans
+
+        return embed_with_spans(self.torch, texts, spans)
+
     def query_encoder(self, export: bool) -> OnnxEmbedder | None:
         """The ONNX encoder, found in the cache (or exported when ``export``); None: torch."""
         if self.onnx is not None or self.notice or not self._exportable:

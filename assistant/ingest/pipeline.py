@@ -23,6 +23,7 @@ from pathlib import Path
 from ..chunking import Chunker, embed_text
 from ..corpus.loading import load_document
 from ..embeddings import Embedder
+from ..embeddings.late import sentence_vector_method
 from ..errors import DocumentError, IndexIncompatibleError, IndexMissingError, IndexWriteError
 from ..retrieval import BM25Index
 from ..settings import Settings
@@ -72,6 +73,7 @@ class Ingestor:
         )
         self.encoding = EncodeStage(settings, embedder, self.progress)
         self.catalog = catalog(settings.paths.corpus_dir)
+        self.sentence_vectors = sentence_vector_method(embedder)
 
     def run(
         self,
@@ -198,6 +200,7 @@ class Ingestor:
             and m.embedding.model == self.embedder.name
             and m.embedding.dimension == self.embedder.dimension
             and m.fingerprint == self.settings.chunking.fingerprint()
+            and m.chunking.get("sentence_vectors", "separate") == self.sentence_vectors
         )
 
     def _keep_prior_work(self, old: IndexSnapshot) -> None:
@@ -301,7 +304,7 @@ class Ingestor:
         new_chunks: list[ChunkRecord] = []
         for doc_id in fresh:
             new_chunks.extend(self.chunking.of(docs[doc_id]))
-        new_vectors = self.encoding.chunks(new_chunks, report)
+        new_vectors = self.encoding.chunks(new_chunks, docs, report)
         chunks = kept + new_chunks
         store = make_vector_store(
             self.settings,
@@ -329,7 +332,11 @@ class Ingestor:
             embedder_name=self.embedder.name,
             dimension=self.embedder.dimension,
             max_seq_length=self.embedder.max_seq_length,
-            chunking={**self.settings.chunking.model_dump(), "pipeline": pipeline_fingerprint()},
+            chunking={
+                **self.settings.chunking.model_dump(),
+                "pipeline": pipeline_fingerprint(),
+                "sentence_vectors": self.sentence_vectors,
+            },
             chunk_fingerprint=self.settings.chunking.fingerprint(),
             documents=docs,
             chunk_count=len(chunks),

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from assistant.embeddings import HashEmbedder
@@ -74,7 +75,10 @@ def test_only_changed_documents_are_re_embedded(tmp_path: Path, corpus_copy: Pat
         for d in snap.sentences.doc_ids
     }
     kept = set().union(*(t for d, t in texts.items() if d != target.name))
-    assert report.embedded_sentences == len(texts[target.name] - kept) > 0
+    # ...and pooled from the changed chunks' own pass (embeddings.late): none encoded alone
+    assert len(texts[target.name] - kept) > 0 and report.embedded_sentences == 0
+    rows = snap.sentences.doc_spans(target.name)[:, 2]
+    assert np.linalg.norm(snap.sentences.vectors[rows], axis=1).min() > 0.99
     assert embedder.calls - calls == report.embedded + report.embedded_sentences
     unchanged = {c.chunk_id for c in first.chunks if c.doc_id != target.name}
     assert unchanged <= {c.chunk_id for c in snap.chunks}
