@@ -45,3 +45,12 @@ class QuestionError(AssistantError):
 
 class BackendError(AssistantError):
     """An LLM backend is misconfigured or unreachable."""
+
+
+class IndexDamagedError(IndexIncompatibleError):
+    """A generation's files changed after it was written (its checksums disagree): bit rot,
+    a partial copy, an edit. Loading skips it for the newest intact generation."""
+
+
+class IndexBusyError(IndexWriteError):
+    """Another writer held the index's lock longer than ``store.lock_timeout_s``."""

@@ -129,6 +129,12 @@ class StoreSettings(_Group):
     hnsw_m: int = Field(32, description="HNSW graph degree.")
     hnsw_ef_search: int = Field(128, description="HNSW search breadth.")
     keep_generations: int = Field(3, ge=1, description="Old index generations kept on disk.")
+    lock_timeout_s: float = Field(
+        600.0,
+        gt=0,
+        description="Seconds a writer waits for another ingest holding the index, then gives up "
+        "naming it (a stopped holder keeps the lock).",
+    )
     backend: Literal["faiss", "milvus"] = Field(
         "faiss", description="faiss (a file per generation) or milvus (a shared collection)."
     )

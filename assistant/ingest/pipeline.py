@@ -37,8 +37,9 @@ from ..store import (
     make_vector_store,
     save_snapshot,
 )
-from ..store.generations import live_generation, load_records, make_live, writer_lock
+from ..store.generations import live_generation, make_live, writer_lock
 from ..store.records import FORMAT_VERSION, PaperSource
+from ..store.recovery import recover
 from ..types import Progress
 from .chunks import ChunkStage
 from .encode import EncodeStage
@@ -74,6 +75,7 @@ class Ingestor:
         self.encoding = EncodeStage(settings, embedder, self.progress)
         self.catalog = catalog(settings.paths.corpus_dir)
         self.sentence_vectors = sentence_vector_method(embedder)
+        self._rereading: dict[Path, str] = {}  # files read again to recover a damaged index
 
     def run(
         self,
@@ -87,7 +89,7 @@ class Ingestor:
         generation; otherwise the newest one on disk is read under the lock."""
         index_dir = self.settings.paths.index_dir
         try:
-            with writer_lock(index_dir, self.notify):
+            with writer_lock(index_dir, self.notify, self.settings.store.lock_timeout_s):
                 return self._run(paths, rebuild, base, list(remove))
         except PermissionError as e:
             raise IndexWriteError(
@@ -104,8 +106,8 @@ class Ingestor:
     ) -> tuple[IndexSnapshot, IngestReport]:
         started = time.perf_counter()
         report = IngestReport()
-        old = self._base(base)
-        records, revived = self._records(old)
+        old = self._base(base, full_verify=rebuild)
+        records, revived, reread = self._records(old, report)
         compatible = old is not None and not rebuild and self._compatible(old)
         if rebuild and old is not None:
             self._keep_prior_work(old)
@@ -115,7 +117,9 @@ class Ingestor:
         files: list[tuple[Path, PaperSource]] = []
         if paths is None or rebuild:
             files += self._sync_files(docs, report, force=not compatible)
+        files += reread  # papers a damaged generation listed, read again from their files
         files += [(p, source_of(p, self.settings)) for p in expand(paths or [])]
+        files = list(dict.fromkeys(files))
         fresh: dict[str, list[ChunkRecord]] = {
             k: [] for k in revived if k in docs and docs[k].alias_of is None
         }
@@ -140,7 +144,12 @@ class Ingestor:
             and old.manifest.format_version == FORMAT_VERSION  # an older format is rewritten
         )
         # an index made before sentence vectors existed gets them on its next ingest
-        unchanged = not (fresh or report.removed) and compatible and same_store
+        unchanged = (
+            not (fresh or report.removed)
+            and compatible
+            and same_store
+            and (old is None or set(records) == set(old.documents))
+        )
         if unchanged and old is not None and (old.sentences is not None or not old.chunks):
             if old.notice:  # recovered from an older generation: make it the live one again
                 make_live(old, self.settings.paths.index_dir)
@@ -159,39 +168,51 @@ class Ingestor:
         report.seconds = round(time.perf_counter() - started, 3)
         return snapshot, report
 
-    def _base(self, base: IndexSnapshot | None) -> IndexSnapshot | None:
-        """The newest generation on disk (another process may have written one since ``base``)."""
+    def _base(self, base: IndexSnapshot | None, full_verify: bool) -> IndexSnapshot | None:
+        """The newest generation on disk (another process may have written one since ``base``);
+        a rebuild checks every byte of it against its checksums first."""
         index_dir = self.settings.paths.index_dir
-        if base is not None and base.path is not None and base.notice is None:
+        if base is not None and base.path is not None and base.notice is None and not full_verify:
             if live_generation(index_dir) == base.path.name:
                 return base
         try:
-            snap = load_snapshot(index_dir, self.settings.store)
+            snap = load_snapshot(index_dir, self.settings.store, full_verify=full_verify)
         except (IndexMissingError, IndexIncompatibleError):
             return None
         if snap.notice and self.notify is not None:
             self.notify(snap.notice)
         return snap
 
-    def _records(self, old: IndexSnapshot | None) -> tuple[dict[str, DocRecord], set[str]]:
-        """The papers to start from, and those that must be re-embedded to keep them.
+    def _records(
+        self, old: IndexSnapshot | None, report: IngestReport
+    ) -> tuple[dict[str, DocRecord], set[str], list[tuple[Path, PaperSource]]]:
+        """The papers to start from, those to re-embed to keep them, and files to read again.
 
-        When the live generation is damaged and an older one loaded, the damaged one's paper
-        records (``documents.json``) usually still read: its papers are kept, not dropped.
+        When the live generation is damaged (an older one loaded, or none), every paper the
+        newest readable manifest lists is kept: from an intact record, from its file, or from
+        its row in a damaged table (``store.recovery``); one that has none of these is named
+        in ``report.dropped`` with the reason, never dropped in silence.
         """
         if old is not None and old.notice is None:
-            return old.documents, set()
-        newest = load_records(self.settings.paths.index_dir)
+            return old.documents, set(), []
+        found = recover(self.settings.paths.index_dir)
+        for line in found.damaged:
+            if self.notify is not None:
+                self.notify(f"damaged index generation {line}")
+        report.dropped.update(found.lost)
+        reread = [(Path(e.path), e.source) for e in found.reread.values()]
+        self._rereading = {Path(e.path): k for k, e in found.reread.items()}  # ids as listed
+        newest = found.records
         if old is None:
-            return newest, set(newest)
-        if not newest:
-            return old.documents, set()
+            return newest, set(newest), reread
+        if found.generation is None and not newest:  # no manifest reads: the loaded one decides
+            return old.documents, set(), reread
         revived = {
             k
             for k, d in newest.items()
             if k not in old.documents or old.documents[k].content_hash != d.content_hash
         }
-        return newest, revived
+        return newest, revived, reread
 
     def _compatible(self, snap: IndexSnapshot) -> bool:
         m = snap.manifest
@@ -263,7 +284,7 @@ class Ingestor:
         except DocumentError as e:
             report.errors[str(path)] = e.reason
             return
-        doc_id = paper_id(path, source, self.settings)
+        doc_id = self._rereading.get(path) or paper_id(path, source, self.settings)
         existing = docs.get(doc_id)
         if existing is not None and existing.content_hash == raw.content_hash and not force:
             report.unchanged.append(doc_id)
@@ -277,6 +298,8 @@ class Ingestor:
             return
         if existing is not None and existing.content_hash == raw.content_hash:
             report.unchanged.append(doc_id)  # re-read for a rebuild, same file
+        elif self._rereading.get(path) == doc_id:
+            report.recovered.append(doc_id)  # listed by a damaged generation, read again
         else:
             (report.updated if existing else report.added).append(doc_id)
         entry = self.catalog.get(doc_id) if source == "corpus" else None

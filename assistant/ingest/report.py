@@ -11,6 +11,7 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)  # read again: a damaged index listed them
     aliases: dict[str, str] = field(default_factory=dict)  # alias -> canonical
     versions: dict[str, list[str]] = field(default_factory=dict)  # group -> doc ids
     duplicates: dict[str, str] = field(default_factory=dict)  # skipped file -> existing doc

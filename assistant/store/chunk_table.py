@@ -19,7 +19,8 @@ needs the ~40 chunks it ranks and the few papers it quotes, so a generation (for
 - ``tables.json``: the format, the counts and the papers' ids. Each offsets file ends with its
   data file's size, checked at load, so a truncated file makes the generation unreadable there
   (recovery then loads an older one), not at question time; a row garbled in place is found
-  when read, as one line saying to rebuild.
+  by the generation's checksums (``checksums``), or else when read, as one line saying to
+  rebuild.
 
 Why not SQLite (stdlib, one file, rows by rowid): these files stay readable with ``head`` and
 ``jq``, the per-chunk arrays are numpy (vectorised, memory-mapped), and a read-only shared
@@ -236,13 +237,13 @@ def read_tables(folder: Path) -> tuple[dict[str, DocRecord], ChunkTable]:
     return documents, chunks
 
 
-def read_papers(folder: Path) -> dict[str, DocRecord]:
+def read_papers(folder: Path, counted: bool = True) -> dict[str, DocRecord]:
     """A generation's papers (texts read on demand) without its chunks: a rebuild starts from
-    them even when the chunk table is damaged."""
+    them even when the chunk table is damaged. ``counted`` False: without ``tables.json``
+    (recovery, once the paper files passed their checksums)."""
     try:
-        meta = _meta(folder)
         light = json.loads((folder / PAPERS).read_text(encoding="utf-8"))
-        if len(light) != meta["papers"]:
+        if counted and len(light) != (meta := _meta(folder))["papers"]:
             raise ValueError(f"{PAPERS} lists {len(light)} papers, {TABLES} {meta['papers']}")
         texts = PaperTexts(folder, len(light))
         documents: dict[str, DocRecord] = {}
@@ -259,6 +260,33 @@ def read_papers(folder: Path) -> dict[str, DocRecord]:
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
         raise _unreadable(folder, e) from e
     return documents
+
+
+def salvage_papers(folder: Path) -> dict[str, DocRecord]:
+    """The papers of a damaged table whose entry and text row still parse, read whole.
+
+    Recovery keeps one only when its file is gone and no intact copy exists: a row garbled in
+    place may still parse. A truncated ``papers.jsonl`` gives the rows before the cut.
+    """
+    try:
+        light = json.loads((folder / PAPERS).read_text(encoding="utf-8"))
+        ends = np.load(folder / "papers.offsets.npy", allow_pickle=False)
+        texts = open(folder / PAPER_TEXTS, "rb")  # noqa: SIM115  (closed below)
+    except (OSError, ValueError):
+        return {}
+    found: dict[str, DocRecord] = {}
+    with texts:
+        for row, (doc_id, values) in enumerate(dict(light).items()):
+            try:
+                a, b = int(ends[row]), int(ends[row + 1])
+                heavy = json.loads(os.pread(texts.fileno(), b - a, a))
+                if heavy["doc_id"] != doc_id:
+                    continue
+                kept = {k: v for k, v in values.items() if k in _LIGHT}
+                found[doc_id] = DocRecord(**kept, **{k: heavy[k] for k in HEAVY})
+            except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+                continue
+    return found
 
 
 def _meta(folder: Path) -> dict[str, Any]:

@@ -6,13 +6,15 @@ demand, see ``chunk_table``), ``vectors.faiss`` and ``bm25/`` (the keyword index
 writes it: JSON and ``.npy``, loaded memory-mapped). Format-2 generations (``documents.json``
 and ``chunks.jsonl`` parsed whole) still load. A save writes a whole new generation to a
 temporary folder, fsyncs it, renames it, then atomically replaces ``CURRENT``; a crash at
-any point leaves the previous generation live and loadable. Nothing is pickled: a user may
-hand us an index folder.
+any point, or a full disk, leaves the previous generation live and loadable. Nothing is
+pickled: a user may hand us an index folder.
 
-Writers (CLI, API, UI, in any process) take ``writer_lock`` around read-base → build → save, so
-two ingests never build from the same base and drop each other's papers. Readers take no lock:
-a generation never changes once ``CURRENT`` names it. When ``CURRENT`` is lost or names a
-damaged generation, the newest complete one loads instead and says so; nothing is rebuilt.
+Writers (CLI, API, UI, in any process) take ``writer_lock`` (``lock``) around read-base → build
+→ save, so two ingests never build from the same base and drop each other's papers. Readers
+take no lock: a generation never changes once ``CURRENT`` names it. Each generation carries
+``checksums.json`` (``checksums``), checked cheaply at load. When ``CURRENT`` is lost or names a
+damaged generation, the newest intact one loads instead and says so; nothing is rebuilt, and a
+writer recovers every paper the damaged one listed (``recovery``).
 """
 
 from __future__ import annotations
@@ -22,22 +24,29 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import faiss
 import numpy as np
-from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
-from ..errors import IndexIncompatibleError, IndexMissingError, IndexWriteError
+from ..errors import (
+    IndexDamagedError,
+    IndexIncompatibleError,
+    IndexMissingError,
+    IndexWriteError,
+)
 from .bm25 import save_lexical
-from .chunk_table import read_papers, read_tables, write_tables
+from .checksums import verify_generation, write_checksums
+from .chunk_table import read_tables, write_tables
+from .current import generations as generations  # re-exported, as before
+from .current import live_generation as live_generation
 from .faiss_store import FaissVectorStore
-from .files import atomic_write_text, fsync_path, publish, write_json
+from .files import atomic_write_text, fsync_path, is_disk_full, publish, write_json
+from .lock import WRITER_LOCK as WRITER_LOCK  # re-exported: writers import them from here
+from .lock import writer_lock as writer_lock
 from .records import (
     FORMAT_VERSION,
     LEXICAL_DIR,
@@ -54,32 +63,8 @@ from .sentences import load_table, save_table
 if TYPE_CHECKING:
     from ..settings import Settings, StoreSettings
 
-WRITER_LOCK = ".writer.lock"
 _TABLELESS = 2  # the format before chunk tables: still read, the old way
 _REBUILD = "run `assistant ingest --rebuild` (papers given by path or upload are kept)"
-
-
-@contextmanager
-def writer_lock(index_dir: Path, notify: Callable[[str], None] | None = None) -> Iterator[None]:
-    """Hold the index's writer lock (across processes); say so when another writer has it."""
-    try:
-        index_dir.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(index_dir / WRITER_LOCK, mode=0o644)
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            if notify is not None:
-                notify("waiting for another ingest to finish…")
-            lock.acquire()
-    except OSError as e:
-        raise IndexWriteError(
-            f"cannot write the index at {index_dir} ({e.strerror or e}): check its permissions "
-            "or point ASSISTANT_PATHS__INDEX_DIR at a folder you can write"
-        ) from e
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def empty_snapshot(dimension: int) -> IndexSnapshot:
@@ -123,12 +108,16 @@ def save_snapshot(snapshot: IndexSnapshot, index_dir: Path, keep: int = 3) -> Pa
     """Write ``snapshot`` as a new generation and make it live, atomically.
 
     Call it holding ``writer_lock``. Files are 0644 and folders 0755 whatever the umask of
-    ``mkdtemp``, so an index built by one user can be read by others.
+    ``mkdtemp``, so an index built by one user can be read by others. A full disk (however the
+    library that was writing says so) raises ``IndexWriteError`` with nothing changed: the
+    partial generation is removed and the live one stays live.
     """
     if snapshot.manifest is None:
         raise ValueError("a snapshot without a manifest cannot be saved")
     index_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-gen-", dir=index_dir))
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"{time.time_ns() % 10**9:09d}"
+    final = index_dir / f"gen-{stamp}-{tmp.name[-8:]}"
     try:
         manifest = snapshot.manifest.model_copy(update={"format_version": FORMAT_VERSION})
         write_json(tmp / "manifest.json", manifest.model_dump(mode="json"))  # the format written
@@ -137,14 +126,20 @@ def save_snapshot(snapshot: IndexSnapshot, index_dir: Path, keep: int = 3) -> Pa
         save_table(snapshot.sentences, tmp)
         if snapshot.lexical is not None:
             save_lexical(snapshot.lexical, tmp / LEXICAL_DIR)
+        write_checksums(tmp)  # last: it describes every file above
         publish(tmp)
         fsync_path(tmp)
-        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"{time.time_ns() % 10**9:09d}"
-        final = index_dir / f"gen-{stamp}-{tmp.name[-8:]}"
         os.rename(tmp, final)
         atomic_write_text(index_dir / "CURRENT", final.name + "\n")
-    except BaseException:
+    except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
+        if final.exists() and live_generation(index_dir) != final.name:
+            shutil.rmtree(final, ignore_errors=True)  # renamed but never made live
+        if is_disk_full(e):
+            raise IndexWriteError(
+                f"disk full while writing the index at {index_dir}: free space and run the "
+                "command again (nothing was changed)"
+            ) from e
         raise
     snapshot.path = final
     snapshot.notice = None
@@ -159,27 +154,15 @@ def make_live(snapshot: IndexSnapshot, index_dir: Path) -> None:
         snapshot.notice = None
 
 
-def live_generation(index_dir: Path) -> str | None:
-    """The folder name ``CURRENT`` points at, or None."""
-    try:
-        name = (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-    return name if name.startswith("gen-") and "/" not in name else None
-
-
-def generations(index_dir: Path) -> list[Path]:
-    """Complete generation folders, newest first (names sort by time of writing)."""
-    if not index_dir.is_dir():
-        return []
-    return sorted((p for p in index_dir.glob("gen-*") if p.is_dir()), reverse=True)
-
-
-def load_snapshot(index_dir: Path, settings: StoreSettings | None = None) -> IndexSnapshot:
-    """Load the live generation, else the newest complete one (with a notice saying so).
+def load_snapshot(
+    index_dir: Path, settings: StoreSettings | None = None, *, full_verify: bool = False
+) -> IndexSnapshot:
+    """Load the live generation, else the newest intact one (with a notice saying so).
 
     Raise with the fix when there is none. The vector store is the one the manifest records;
-    ``settings`` give a Milvus token/URI.
+    ``settings`` give a Milvus token/URI. Each generation is also checked against its
+    checksums (sizes, small files whole, big ones sampled; ``full_verify``: every byte, for a
+    writer about to build on it or ``index-info --verify``): a damaged one is skipped.
     """
     live = live_generation(index_dir)
     gens = generations(index_dir)
@@ -188,14 +171,14 @@ def load_snapshot(index_dir: Path, settings: StoreSettings | None = None) -> Ind
     first: IndexIncompatibleError | None = None
     if live is not None:
         try:
-            return _load_generation(index_dir / live, index_dir, settings)
+            return _load_generation(index_dir / live, index_dir, settings, full_verify)
         except IndexIncompatibleError as e:
             first = e
     for gen in gens:
         if gen.name == live:
             continue
         try:
-            snap = _load_generation(gen, index_dir, settings)
+            snap = _load_generation(gen, index_dir, settings, full_verify)
         except IndexIncompatibleError as e:
             first = first or e
             continue
@@ -214,26 +197,17 @@ def load_snapshot(index_dir: Path, settings: StoreSettings | None = None) -> Ind
 
 
 def load_records(index_dir: Path) -> dict[str, DocRecord]:
-    """The paper records of the newest generation whose ``documents.json`` still reads.
+    """The paper records a rebuild starts from: each paper the newest generation lists, from
+    the newest generation whose paper tables hold it intact (see ``recovery.recover``, which
+    also says which papers to re-read from their files and which are lost)."""
+    from .recovery import recover  # recovery reads generations: imported when needed
 
-    A rebuild starts from these, so papers given by path or upload survive damaged vectors.
-    """
-    live = live_generation(index_dir)
-    ordered = [index_dir / live] if live else []
-    ordered += [g for g in generations(index_dir) if g.name != live]
-    for gen in ordered:
-        try:
-            if (gen / "documents.json").is_file():  # format 2
-                raw = json.loads((gen / "documents.json").read_text(encoding="utf-8"))
-                return {k: DocRecord(**v) for k, v in raw.items()}
-            papers = read_papers(gen)
-            return {k: DocRecord(**asdict(v)) for k, v in papers.items()}  # every text reads
-        except (OSError, ValueError, TypeError, AttributeError, IndexIncompatibleError):
-            continue
-    return {}
+    return recover(index_dir).records
 
 
-def _load_generation(gen: Path, index_dir: Path, settings: StoreSettings | None) -> IndexSnapshot:
+def _load_generation(
+    gen: Path, index_dir: Path, settings: StoreSettings | None, full_verify: bool = False
+) -> IndexSnapshot:
     try:
         raw = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
         version = raw.get("format_version") if isinstance(raw, dict) else None
@@ -246,6 +220,11 @@ def _load_generation(gen: Path, index_dir: Path, settings: StoreSettings | None)
         documents, chunks = read_tables(gen) if version == FORMAT_VERSION else _read_json(gen)
         store = _open_store(manifest, gen, index_dir, chunks, settings)
         sentences = load_table(gen, manifest, getattr(store, "dimension", None))
+    except IndexDamagedError:
+        raise
+    except IndexIncompatibleError as e:  # a row that does not parse: name the damaged file
+        _raise_if_damaged(gen, full_verify, e)
+        raise
     except ValidationError as e:
         err = e.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "manifest"
@@ -254,6 +233,7 @@ def _load_generation(gen: Path, index_dir: Path, settings: StoreSettings | None)
             f"({err['msg']}): {_REBUILD}"
         ) from e
     except (OSError, ValueError, TypeError, KeyError, AttributeError, RuntimeError) as e:
+        _raise_if_damaged(gen, full_verify, e)
         raise IndexIncompatibleError(
             f"index at {gen} is unreadable ({type(e).__name__}: {str(e).strip()[:200]}): {_REBUILD}"
         ) from e
@@ -267,7 +247,24 @@ def _load_generation(gen: Path, index_dir: Path, settings: StoreSettings | None)
         raise IndexIncompatibleError(
             f"index at {gen} holds {store.size} vectors for {len(chunks)} chunks: {_REBUILD}"
         )
+    # last, so a file that disagrees with another is named as such: IndexDamagedError when a
+    # file changed since it was written (the caller then tries an older generation); format 2
+    # had no checksums
+    if manifest.format_version == FORMAT_VERSION:
+        verify_generation(gen, full=full_verify)
     return IndexSnapshot(manifest, documents, chunks, store, gen, sentences=sentences)
+
+
+def _raise_if_damaged(gen: Path, full: bool, e: Exception) -> None:
+    """A file that does not read because it changed since it was written is named as such.
+
+    Not the manifest: what it says is validated and compared with the files, and that
+    message (another format, a count that disagrees) says more than "it changed".
+    """
+    try:
+        verify_generation(gen, full=full, skip=("manifest.json",))
+    except IndexDamagedError as damaged:
+        raise damaged from e
 
 
 def _read_json(gen: Path) -> tuple[dict[str, DocRecord], list[ChunkRecord]]:

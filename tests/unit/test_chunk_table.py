@@ -295,6 +295,7 @@ def test_front_matter_found_at_ingest_is_served_without_scanning_the_text(
     for values in light.values():
         values["front_matter"]["rules"] = "older rules"
     papers.write_text(json.dumps(light), encoding="utf-8")
+    (papers.parent / "checksums.json").unlink()  # as an older version wrote it, unchecked
     stale = load_snapshot(settings.paths.index_dir)
     assert all(getattr(d, "front_offsets", 0) is None for d in stale.documents.values())
     again = front_matter.FrontMatterCache(stale.documents)
