@@ -41,6 +41,10 @@ class BenchConfig:
     cli: bool = True  # time `assistant ask` in a subprocess
     isolate: bool = True  # each stage in a fresh process
     fake_model: bool = False  # hash embedder instead of the model: the bench's own tests
+    dedup_papers: int = 100_000  # synthetic signatures for version detection (issue 21)
+    # SciFact abstracts ingested (None: all 5,183, ~16 min; 0: skip); env BENCH_SCIFACT_DOCS
+    scifact_docs: int | None = 300
+    scifact_path: Path = Path("../shared/datasets/scifact/corpus.jsonl")
     notes: list[str] = field(default_factory=list)
 
     @classmethod
@@ -48,7 +52,13 @@ class BenchConfig:
         cls, sizes: tuple[int, ...] | None = None, out_dir: Path = Path("bench")
     ) -> BenchConfig:
         return cls(
-            sizes=sizes or (1_000, 20_000), out_dir=out_dir, queries=5, recall_queries=20, repeats=1
+            sizes=sizes or (1_000, 20_000),
+            out_dir=out_dir,
+            queries=5,
+            recall_queries=20,
+            repeats=1,
+            dedup_papers=20_000,
+            scifact_docs=50,
         )
 
 
@@ -57,8 +67,10 @@ def run_bench(
 ) -> dict[str, Any]:
     """Measure, write ``results.json`` and ``results.md`` into ``config.out_dir``, add the run's
     line to the History of its ``README.md``, and return the results."""
+    from .dedup_scale import bench_dedup
     from .ingestion import bench_ingestion
     from .scale import bench_scale
+    from .scifact_ingest import bench_scifact, docs_from_env
     from .startup import bench_startup
 
     settings = settings or Settings()
@@ -101,6 +113,14 @@ def run_bench(
                     config.isolate,
                 )
             )
+        say(f"version detection, {config.dedup_papers:,} papers ({_elapsed(started)})")
+        results["dedup"] = _stage(config, bench_dedup, config.dedup_papers, settings)
+        docs = docs_from_env(config.scifact_docs)
+        if docs != 0:
+            say(f"SciFact ingest, {docs or 'all'} abstracts ({_elapsed(started)})")
+            results["scifact_ingest"] = _stage(
+                config, bench_scifact, root, settings, docs, config.scifact_path, config.fake_model
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)
     results["machine"]["load_avg_1m_end"] = machine()["load_avg_1m"]
@@ -124,6 +144,7 @@ def _config(config: BenchConfig) -> dict[str, Any]:
     data = asdict(config)
     data["out_dir"] = str(config.out_dir)
     data["sizes"] = list(config.sizes)
+    data["scifact_path"] = str(config.scifact_path)
     return data
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..corpus.dedup import from_hashvalues, relate
+from ..corpus.dedup import VersionIndex
 from ..store.records import ChunkRecord, DocRecord
 from .report import IngestReport
 
@@ -19,15 +19,21 @@ def resolve_aliases(
     report: IngestReport,
     thresholds: tuple[float, float],
 ) -> None:
-    """Decide, for every paper in ``fresh``, whether it duplicates or versions another."""
-    sigs = {d.doc_id: from_hashvalues(d.minhash) for d in docs.values() if d.minhash}
-    for doc_id in list(fresh):
+    """Decide, for every paper in ``fresh``, whether it duplicates or versions another.
+
+    Candidates come from a banded index over the stored MinHash signatures
+    (``VersionIndex``: no pair at the version threshold is missed), so each new paper is
+    compared with the few papers it shares rare hash values with, not with every paper.
+    """
+    dup_t, ver_t = thresholds
+    index = VersionIndex.build(
+        {d.doc_id: d.minhash for d in docs.values() if d.minhash}, threshold=ver_t
+    )  # in docs order: ties go to the paper listed first, as they always have
+    for doc_id, rel in index.relate_all(
+        list(fresh), dup_t, ver_t, eligible=lambda k: docs[k].alias_of is None
+    ):
         doc = docs[doc_id]
         doc.alias_of, doc.version_group = None, None
-        if doc_id not in sigs:
-            continue
-        others = {k: v for k, v in sigs.items() if docs[k].alias_of is None and k != doc_id}
-        rel = relate(doc_id, sigs[doc_id], others, *thresholds)
         if rel is None:
             continue
         other = docs[rel.other]

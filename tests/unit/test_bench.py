@@ -80,6 +80,9 @@ def test_smoke_run_writes_every_section(tmp_path: Path) -> None:
         hnsw_up_to=1500,
         isolate=False,
         fake_model=True,
+        dedup_papers=2_000,
+        scifact_docs=None,
+        scifact_path=_tiny_scifact(tmp_path),
     )
     said: list[str] = []
     run_bench(config, make_settings(tmp_path), say=said.append)
@@ -106,7 +109,11 @@ def test_smoke_run_writes_every_section(tmp_path: Path) -> None:
     for size in results["scale"]:
         assert [k for k in SCALE_KEYS if not _has(size, k)] == []
     assert results["startup"]["cli_ask_s"] is None  # not measured with the hash embedder
-    assert len(results["targets"]) == 8 and results["commit"]
+    assert len(results["targets"]) == 12 and results["commit"]
+    assert results["dedup"]["papers"] == 2_000 and results["dedup"]["recall"] == 1.0
+    assert results["scifact_ingest"]["abstracts"] == 3
+    assert "## Version detection" in table and "## SciFact ingest: 3 of 3 abstracts" in table
+    assert "not judged: measured at 2,000" in table and "not judged: measured at 3" in table
     assert "## Issue 15 targets" in table and "not judged: largest size 1,500" in table
     history = (tmp_path / "out" / "README.md").read_text()
     assert HISTORY in history
@@ -236,3 +243,70 @@ def test_a_keyword_index_from_other_chunks_is_rebuilt(tmp_path: Path, corpus_cop
     index = BM25Index.for_snapshot(loaded)
     assert index.size == len(loaded.chunks)
     assert not isinstance(index.model.scores["data"], np.memmap)  # built afresh from chunks
+
+
+def _tiny_scifact(root: Path) -> Path:
+    """Three abstracts in SciFact's corpus.jsonl form; the second a version of the first."""
+    first, second, other = ([f"{w}{i}" for i in range(40)] for w in ("cell", "host", "soil"))
+    rows = [
+        {"_id": "1", "title": "Cytokines", "text": " ".join(first) + "."},
+        {"_id": "2", "title": "Cytokines", "text": " ".join(first[:20] + second[:20]) + "."},
+        {"_id": "3", "title": "Soil", "text": " ".join(other) + "."},
+    ]
+    path = root / "scifact.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_dedup_row_finds_every_planted_pair_and_agrees_with_quadratic() -> None:
+    from assistant.benchmarks.dedup_scale import bench_dedup
+
+    r = bench_dedup(3_000, make_settings(Path(".")), adds=20, samples=40)
+    assert r["papers"] == 3_000 and r["planted_pairs"] > 100
+    assert r["recall"] == 1.0 and r["agreement"] == 1.0
+    assert r["pairs_found"] >= r["planted_pairs"] and r["add"]["n"] == 20
+    assert r["detect_all_s"] == pytest.approx(r["build_s"] + r["relate_all_s"], abs=0.02)
+
+
+def test_scifact_row_ingests_cold_and_warm(tmp_path: Path) -> None:
+    from assistant.benchmarks.scifact_ingest import bench_scifact
+
+    settings = make_settings(tmp_path)
+    r = bench_scifact(tmp_path / "run", settings, docs=2, corpus=_tiny_scifact(tmp_path), fake=True)
+    assert (r["abstracts"], r["of"], r["documents"]) == (2, 3, 2)
+    assert r["chunks"] >= 2 and r["cold_cpu_s"] > 0 and r["raw_encode_cpu_s"] >= 0
+    assert r["version_groups"] == 1  # abstract 2 keeps half of abstract 1
+    missing = bench_scifact(tmp_path / "x", settings, corpus=tmp_path / "none.jsonl")
+    assert missing == {"skipped": f"no SciFact corpus at {tmp_path / 'none.jsonl'}"}
+
+
+def test_scifact_docs_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.benchmarks.scifact_ingest import ENV_DOCS, docs_from_env
+
+    monkeypatch.delenv(ENV_DOCS, raising=False)
+    assert docs_from_env(300) == 300
+    for value, expected in (("all", None), ("5_183", 5183), ("0", 0)):
+        monkeypatch.setenv(ENV_DOCS, value)
+        assert docs_from_env(300) == expected
+    monkeypatch.setenv(ENV_DOCS, "many")
+    with pytest.raises(ValueError, match="'all' or a number"):
+        docs_from_env()
+
+
+def test_issue_21_targets_judged_only_at_their_size() -> None:
+    def verdicts(papers: int, abstracts: int) -> dict[str, str]:
+        results = {
+            "dedup": {"papers": papers, "detect_all_s": 30.0, "add_p95_ms": 2000.0},
+            "scifact_ingest": {"abstracts": abstracts, "cold_s": 250.0, "cpu_ratio": 1.5},
+        }
+        return {v.target.figure: v.note for v in judge(results)}
+
+    full = verdicts(100_000, 5_183)
+    assert full["version detection, 100k papers: build + all pairs"] == "met"
+    assert full["version detection, 100k papers: add one paper, p95"].startswith("missed by")
+    assert full["SciFact ingest (5,183 abstracts), cold"] == "met"
+    assert full["SciFact ingest: CPU per chunk / raw encode"].startswith("missed by 0.2")
+    small = verdicts(20_000, 300)
+    assert small["version detection, 100k papers: build + all pairs"].startswith("not judged")
+    assert small["SciFact ingest (5,183 abstracts), cold"] == "not judged: measured at 300"
+    assert small["SciFact ingest: CPU per chunk / raw encode"].startswith("missed")
