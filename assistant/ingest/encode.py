@@ -33,7 +33,10 @@ class EncodeStage:
         self.settings = settings
         self.embedder = embedder
         self.progress = progress
-        self.pooled: dict[str, np.ndarray] = {}  # sentence text -> vector from its chunk
+        # each distinct sentence text of the new chunks -> its row of ``pooled``: one copy of
+        # the vectors, however many chunks repeat a sentence (a 50 MB file has ~400k)
+        self.rows: dict[str, int] = {}
+        self.pooled: np.ndarray | None = None
 
     def chunks(
         self,
@@ -41,23 +44,41 @@ class EncodeStage:
         docs: Mapping[str, DocRecord],
         report: IngestReport,
     ) -> np.ndarray:
-        texts, spans, sentences = [], [], []
+        texts: list[str] = []
+        spans: list[list[tuple[int, int]]] = []
+        found: list[list[tuple[int, int]]] = []
+        wanted: dict[str, set[tuple[int, int]]] = {}
         for c in chunks:
             text = embed_text(c.section, c.text)
             shift = len(text) - len(c.text)  # the section title put before the chunk's text
-            clean = docs[c.doc_id].clean_text
-            inside = sentence_spans(clean, c.start, c.end)
+            inside = sentence_spans(docs[c.doc_id].clean_text, c.start, c.end)
+            wanted.setdefault(c.doc_id, set()).update(inside)
             texts.append(text)
             spans.append([(shift + a - c.start, shift + b - c.start) for a, b in inside])
-            sentences.append([clean[a:b] for a, b in inside])
+            found.append(inside)
+        # rows in the order the sentence table lists texts (papers by id, spans sorted), so a
+        # cold build takes ``pooled`` as its vectors without a reordered copy
+        for doc_id in sorted(wanted):
+            clean = docs[doc_id].clean_text
+            for a, b in sorted(wanted[doc_id]):
+                self.rows.setdefault(clean[a:b], len(self.rows))
+        owned: list[list[tuple[int, int]]] = []  # (span index, row) each chunk writes
+        taken: set[int] = set()
+        for c, inside in zip(chunks, found, strict=True):
+            clean = docs[c.doc_id].clean_text
+            mine = []
+            for k, (a, b) in enumerate(inside):
+                row = self.rows[clean[a:b]]
+                if row not in taken:  # its first chunk (in order) gives its vector
+                    taken.add(row)
+                    mine.append((k, row))
+            owned.append(mine)
+        self.pooled = np.empty((len(self.rows), self.embedder.dimension), np.float32)
         before = encoder_calls(self.embedder)
-        vectors, pooled = self._in_batches(texts, spans)
+        vectors = self._in_batches(texts, spans, owned)
         report.embedded = encoder_calls(self.embedder) - before
         if counts_calls(self.embedder):
             report.reused = len(texts) - report.embedded
-        for words, rows in zip(sentences, pooled, strict=True):
-            for sentence, vector in zip(words, rows, strict=True):
-                self.pooled.setdefault(sentence, vector)
         return vectors
 
     def sentences(
@@ -72,27 +93,35 @@ class EncodeStage:
         ones take the vectors pooled in their chunk's pass; any other is encoded."""
 
         def embed(texts: Sequence[str]) -> np.ndarray:
+            rows = np.fromiter((self.rows.get(t, -1) for t in texts), np.int64, len(texts))
+            if self.pooled is not None and np.array_equal(rows, np.arange(len(self.pooled))):
+                out, self.pooled, self.rows = self.pooled, None, {}  # a cold build: as is
+                return out
+            hit = rows >= 0
             out = np.empty((len(texts), self.embedder.dimension), np.float32)
-            alone = [i for i, t in enumerate(texts) if t not in self.pooled]
-            for i, t in enumerate(texts):
-                if t in self.pooled:
-                    out[i] = self.pooled[t]
-            if alone:
-                out[alone] = self._by_length([texts[i] for i in alone], "sentences")
+            if self.pooled is not None and hit.any():
+                out[hit] = self.pooled[rows[hit]]
+            self.pooled, self.rows = None, {}  # copied: free it before the table fills
+            alone = np.flatnonzero(~hit)
+            if len(alone):
+                out[alone] = self._by_length([texts[int(i)] for i in alone], "sentences")
             report.embedded_sentences += len(alone)
             return out
 
         table = SentenceTable.build(docs, chunks, embed, self.embedder.dimension, old, kept)
-        self.pooled.clear()
+        self.pooled, self.rows = None, {}
         return table
 
     def _in_batches(
-        self, texts: list[str], spans: list[list[tuple[int, int]]]
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """``embed_with_spans`` over length-sorted batches, with progress."""
-        dim = self.embedder.dimension
-        vectors = np.empty((len(texts), dim), np.float32)
-        pooled: list[np.ndarray] = [np.empty((0, dim), np.float32)] * len(texts)
+        self,
+        texts: list[str],
+        spans: list[list[tuple[int, int]]],
+        owned: list[list[tuple[int, int]]],
+    ) -> np.ndarray:
+        """``embed_with_spans`` over length-sorted batches, with progress; each sentence's
+        vector goes straight to its row of ``pooled``."""
+        assert self.pooled is not None
+        vectors = np.empty((len(texts), self.embedder.dimension), np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         batch = max(1, self.settings.embedding.batch_size * 4)
         if self.settings.embedding.engine == "ray":
@@ -100,14 +129,15 @@ class EncodeStage:
         for s in range(0, len(order), batch):
             self.progress("embedding", s, len(texts))
             part = order[s : s + batch]
-            got, spans_got = embed_with_spans(
+            got, pooled = embed_with_spans(
                 self.embedder, [texts[i] for i in part], [spans[i] for i in part]
             )
             vectors[part] = got
             for j, i in enumerate(part):
-                pooled[i] = spans_got[j]
+                for k, row in owned[i]:
+                    self.pooled[row] = pooled[j][k]
         self.progress("embedding", len(texts), len(texts))
-        return vectors, pooled
+        return vectors
 
     def _by_length(self, texts: Sequence[str], stage: str) -> np.ndarray:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))

@@ -166,13 +166,16 @@ class SentenceTable:
                     source[u] = from_old
                 rows.append((a, b, u))
             offsets.append(len(rows))
-        vectors = np.zeros((len(source), dimension), np.float32)
         origin = np.asarray(source, dtype=np.int64)
-        if old is not None and (origin >= 0).any():
-            vectors[origin >= 0] = old.vectors[origin[origin >= 0]]
-        missing = [t for t, u in texts.items() if source[u] < 0]
-        if missing:
-            vectors[[texts[t] for t in missing]] = embed(missing)
+        if len(source) and (origin < 0).all():  # nothing to keep: take embed's array as is
+            vectors = np.asarray(embed(list(texts)), dtype=np.float32)  # (no second copy)
+        else:
+            vectors = np.zeros((len(source), dimension), np.float32)
+            if old is not None and (origin >= 0).any():
+                vectors[origin >= 0] = old.vectors[origin[origin >= 0]]
+            missing = [t for t, u in texts.items() if source[u] < 0]
+            if missing:
+                vectors[[texts[t] for t in missing]] = embed(missing)
         return cls(
             doc_ids,
             np.asarray(offsets, dtype=np.int64),
