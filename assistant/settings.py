@@ -102,6 +102,13 @@ class EmbeddingSettings(_Group):
         description="Encode questions with an ONNX export of the model (made once into "
         "paths.cache_dir with torch), so answering never imports torch; ingest keeps torch.",
     )
+    sentence_vectors: Literal["separate", "late"] = Field(
+        "separate",
+        description="How ingest makes the reader's sentence vectors: each sentence encoded on "
+        "its own (separate), or pooled from its chunk's pass (late: about half the ingest CPU, "
+        "but the reader declined or misread some questions it answers with separate vectors; "
+        "see bench/README.md). A change re-embeds the index on the next ingest.",
+    )
     engine: Literal["local", "ray"] = Field(
         "local", description="Where ingest embeds: this process, or Ray Data workers."
     )

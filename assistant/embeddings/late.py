@@ -92,9 +92,11 @@ def supports_spans(embedder: object) -> bool:
     return hasattr(embedder, "embed_spans") and hasattr(inner, "embed_spans")
 
 
-def sentence_vector_method(embedder: object) -> str:
-    """Recorded in the manifest: sentence vectors from another method mean a re-embed."""
-    return "late-v2" if supports_spans(embedder) else "separate"
+def sentence_vector_method(embedder: object, wanted: str = "late") -> str:
+    """Recorded in the manifest: sentence vectors from another method mean a re-embed.
+    ``wanted`` is the setting (``embedding.sentence_vectors``); late needs an embedder that
+    pools spans (the local model), others encode each sentence on its own."""
+    return "late-v2" if wanted == "late" and supports_spans(embedder) else "separate"
 
 
 def embed_with_spans(

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..answering.base import AnswerContext, abstention
 from ..answering.extractive import ExtractiveAnswerer
+from ..answering.factory import LATE_MODEL_FILE, reader_settings
 from ..answering.features import QUESTION_FEATURES, SENTENCE_FEATURES, Candidate
 from ..answering.scorer import MODEL_FILE, LogisticModel, ReaderModel
 from ..core import Assistant
@@ -299,7 +300,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--qa", type=Path, action="append", help="gold sets (default: both)")
     parser.add_argument("--split", default="dev", choices=["dev"], help="only dev is trained on")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument(
+        "--out", type=Path, help="default: the shipped model for the sentence vectors in use"
+    )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--C", type=float, default=0.2, dest="c")
     parser.add_argument(
@@ -315,8 +318,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     settings = Settings()
+    late = settings.embedding.sentence_vectors == "late"
+    out = args.out or DEFAULT_OUT.with_name(LATE_MODEL_FILE if late else MODEL_FILE)
     bot = Assistant.load(settings)
-    reader = ExtractiveAnswerer(bot.embedder, settings.answer, bot.lexicon)
+    reader = ExtractiveAnswerer(bot.embedder, reader_settings(settings), bot.lexicon)
     examples: list[Example] = []
     for path in args.qa or [p for p in DEFAULT_QA if p.exists()]:
         items = [i for i in load_gold(path) if i.split == args.split]
@@ -324,9 +329,9 @@ def main(argv: list[str] | None = None) -> None:
     model = train(
         examples, reader, args.folds, args.c, args.max_false_abstention, not args.pointwise
     )
-    model.save(args.out)
+    model.save(out)
     print(json.dumps(model.meta, indent=1))
-    print(f"threshold {model.threshold:.4f}; wrote {args.out}")
+    print(f"threshold {model.threshold:.4f}; wrote {out}")
 
 
 if __name__ == "__main__":

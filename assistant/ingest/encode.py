@@ -24,13 +24,16 @@ from .report import IngestReport
 class EncodeStage:
     """Encodes one ingest's new chunks and their sentences, counting the encoder's work.
 
-    Each new chunk is encoded once, and its sentences' vectors are pooled from that pass
-    (``embeddings.late``), so no token goes through the model twice; only a sentence no new
-    chunk holds whole is encoded on its own.
+    By default each distinct sentence text is encoded on its own (shortest first, little
+    padding). With ``late`` each new chunk is encoded once and its sentences' vectors are
+    pooled from that pass (``embeddings.late``), so no token goes through the model twice.
     """
 
-    def __init__(self, settings: Settings, embedder: Embedder, progress: Progress):
+    def __init__(
+        self, settings: Settings, embedder: Embedder, progress: Progress, late: bool = False
+    ):
         self.settings = settings
+        self.late = late  # sentences pooled from their chunk's pass, else encoded alone
         self.embedder = embedder
         self.progress = progress
         # each distinct sentence text of the new chunks -> its row of ``pooled``: one copy of
@@ -44,6 +47,13 @@ class EncodeStage:
         docs: Mapping[str, DocRecord],
         report: IngestReport,
     ) -> np.ndarray:
+        if not self.late:
+            before = encoder_calls(self.embedder)
+            vectors = self._by_length([embed_text(c.section, c.text) for c in chunks], "embedding")
+            report.embedded = encoder_calls(self.embedder) - before
+            if counts_calls(self.embedder):
+                report.reused = len(chunks) - report.embedded
+            return vectors
         texts: list[str] = []
         spans: list[list[tuple[int, int]]] = []
         found: list[list[tuple[int, int]]] = []

@@ -72,9 +72,13 @@ class Ingestor:
         self.chunking = ChunkStage(
             Chunker(settings.chunking, embedder.count_wordpieces, embedder.max_seq_length)
         )
-        self.encoding = EncodeStage(settings, embedder, self.progress)
         self.catalog = catalog(settings.paths.corpus_dir)
-        self.sentence_vectors = sentence_vector_method(embedder)
+        self.sentence_vectors = sentence_vector_method(
+            embedder, settings.embedding.sentence_vectors
+        )
+        self.encoding = EncodeStage(
+            settings, embedder, self.progress, late=self.sentence_vectors != "separate"
+        )
         self._rereading: dict[Path, str] = {}  # files read again to recover a damaged index
 
     def run(

@@ -13,11 +13,11 @@ import pytest
 
 from assistant import Assistant, Settings
 from assistant.benchmarks.synthetic import questions as gold_questions
+from assistant.chunking import embed_text
 from assistant.embeddings import CachedEmbedder, LocalEmbedder, make_embedder
 from assistant.embeddings.local import SentenceTransformerEmbedder
 from assistant.embeddings.onnx import OnnxEmbedder
 from assistant.embeddings.onnx_export import export, find_export
-from assistant.chunking import embed_text
 from tests.conftest import cli_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

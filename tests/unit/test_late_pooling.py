@@ -69,4 +69,6 @@ def test_an_embedder_without_spans_encodes_each_span_alone(tmp_path: Path) -> No
     vectors, pooled = embed_with_spans(plain, ["one two. three four."], [[(0, 8), (9, 20)]])
     assert np.allclose(pooled[0], plain.embed(["one two.", "three four."]))
     assert vectors.shape == (1, 64)
-    assert sentence_vector_method(CachedEmbedder(HashEmbedder(), tmp_path)) == ("late-v2")
+    cached = CachedEmbedder(HashEmbedder(), tmp_path)
+    assert sentence_vector_method(cached, "late") == "late-v2"
+    assert sentence_vector_method(cached, "separate") == "separate"
