@@ -51,8 +51,12 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff format --check $(LINTED)
 	$(VENV)/bin/mypy assistant
 
+# README's test figures come from this run (scripts/readme_figures.py); TEST_START is taken
+# when make starts, so the total includes install and lint.
+TEST_START := $(shell date +%s)
 test: setup-dev lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --junitxml=test-output/junit.xml
+	$(PY) scripts/readme_figures.py --junit test-output/junit.xml --since $(TEST_START)
 
 unit: $(DEV_STAMP)
 	$(PY) -m pytest -q -m unit

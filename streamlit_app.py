@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from itertools import chain
 
 import streamlit as st
@@ -20,6 +20,7 @@ from assistant import Answer, Assistant, Settings
 from assistant.errors import AssistantError
 from assistant.papers import IndexInfo, PaperInfo
 from assistant.settings import RetrievalMode
+from assistant.store import DocRecord
 from assistant.types import Turn
 from assistant.ui_support import (
     UPLOAD_TYPES,
@@ -28,6 +29,7 @@ from assistant.ui_support import (
     answer_html,
     answer_markdown,
     authors_line,
+    card_text,
     check_upload,
     doc_label,
     escape_markdown,
@@ -35,6 +37,7 @@ from assistant.ui_support import (
     file_label,
     format_built_at,
     highlight_html,
+    pages_line,
     plural,
     progress_value,
     short_title,
@@ -65,9 +68,15 @@ mark {background: #ffe58f; padding: 0 .15em; border-radius: 3px;}
 .bri-doc-title {font-size: .85rem; font-weight: 600; line-height: 1.3;}
 .bri-meta {font-size: .8rem; color: #6b6f76; margin-top: .15rem;}
 .bri-cite {color: #c0392b; font-weight: 600; font-size: .85em; white-space: nowrap;}
+.bri-more summary {font-size: .8rem; color: #6b6f76; cursor: pointer; margin-top: .3rem;}
+.bri-paper-ref {color: #8a8f98; font-weight: 400; font-size: .72em; vertical-align: super;
+  line-height: 0; white-space: nowrap; cursor: help;}
 [data-testid="stAppDeployButton"] {display: none;}
 </style>
 """
+
+
+Records = Mapping[str, DocRecord]  # the index's papers: authors found in their own text
 
 
 # -- loading -----------------------------------------------------------------------------
@@ -140,7 +149,7 @@ def _sidebar(base: Assistant, info: IndexInfo) -> DeltaGenerator:
         _settings_panel(base)
         _papers_panel(docs)
         _upload_panel(base, docs)
-        _corpus_panel(docs)
+        _corpus_panel(docs, base.snapshot.documents)
         _index_panel(info)
     return export_slot
 
@@ -184,13 +193,13 @@ def _paper_label(doc: PaperInfo) -> str:
     return f"{short_title(doc.title, 60)}{year} ({doc.doc_id})"
 
 
-def _corpus_panel(docs: dict[str, PaperInfo]) -> None:
+def _corpus_panel(docs: dict[str, PaperInfo], records: Records) -> None:
     indexed = [d for d in docs.values() if d.alias_of is None]
     chunks = sum(d.chunks for d in indexed)
     label = f"Corpus: {plural(len(indexed), 'paper')} ({plural(len(docs), 'file')})"
     with st.expander(f"{label}, {plural(chunks, 'chunk')}", icon=":material/library_books:"):
         for doc in indexed:
-            st.markdown(_corpus_row(doc, indexed), unsafe_allow_html=True)
+            st.markdown(_corpus_row(doc, indexed, records), unsafe_allow_html=True)
             if doc.source != "corpus":  # bundled papers come back with the corpus sync
                 st.button(
                     "Remove",
@@ -202,8 +211,8 @@ def _corpus_panel(docs: dict[str, PaperInfo]) -> None:
                 )
 
 
-def _corpus_row(doc: PaperInfo, indexed: list[PaperInfo]) -> str:
-    authors = ", ".join(doc.authors) or "authors not stated"
+def _corpus_row(doc: PaperInfo, indexed: list[PaperInfo], records: Records) -> str:
+    authors = authors_line(doc.doc_id, {doc.doc_id: doc}, records)
     notes = [_html(authors), plural(doc.chunks, "chunk")]
     if doc.aliases:
         notes.append("same text also as " + ", ".join(_html(a) for a in doc.aliases))
@@ -326,11 +335,13 @@ def _export_button(slot: DeltaGenerator, entries: list[ChatEntry]) -> None:
 # -- chat --------------------------------------------------------------------------------
 
 
-def _render_answer(answer: Answer, docs: dict[str, PaperInfo], label: str = "") -> None:
+def _render_answer(
+    answer: Answer, docs: dict[str, PaperInfo], records: Records, label: str = ""
+) -> None:
     if answer.abstained:
         st.warning(answer_markdown(answer.text), icon=":material/search_off:")
     else:
-        st.markdown(answer_html(answer.text), unsafe_allow_html=True)
+        st.markdown(answer_html(answer.text, answer.citations), unsafe_allow_html=True)
     if answer.notice:
         st.info(escape_markdown(answer.notice), icon=":material/info:")
     if answer.unsupported:
@@ -340,10 +351,10 @@ def _render_answer(answer: Answer, docs: dict[str, PaperInfo], label: str = "") 
         if answer.passages:
             with st.expander("Closest passages (they do not answer the question)", expanded=True):
                 for passage in answer.passages[:3]:
-                    _render_card(SourceCard(passage=passage), docs)
+                    _render_card(SourceCard(passage=passage), docs, records)
     else:
         for card in source_cards(answer.citations):
-            _render_card(card, docs)
+            _render_card(card, docs, records)
     st.caption(_footer(answer, label))
 
 
@@ -357,20 +368,25 @@ def _footer(answer: Answer, label: str) -> str:
     return " · ".join(parts)
 
 
-def _render_card(card: SourceCard, docs: dict[str, PaperInfo]) -> None:
+def _render_card(card: SourceCard, docs: dict[str, PaperInfo], records: Records) -> None:
     p = card.passage
     markers = "".join(f'<span class="bri-marker">{m}</span>' for m in card.markers)
+    where = [authors_line(p.doc_id, docs, records), p.section or "no section"]
+    where += [w for w in (pages_line(card), file_label(p.doc_id, docs)) if w]
+    shown = card_text(p.text, card.quotes)
     with st.container(border=True):
         st.markdown(
             f'<div class="bri-card-title">{markers}{_html(doc_label(p.doc_id, docs))}</div>'
-            f'<div class="bri-meta">{_html(authors_line(p.doc_id, docs))} · '
-            f"{_html(p.section or 'no section')} · {_html(file_label(p.doc_id, docs))}</div>",
+            f'<div class="bri-meta">{" · ".join(_html(w) for w in where)}</div>',
             unsafe_allow_html=True,
         )
-        st.markdown(
-            f'<div class="bri-passage">{highlight_html(p.text, card.quotes)}</div>',
-            unsafe_allow_html=True,
-        )
+        body = highlight_html(shown.text, shown.quotes)
+        if shown.trimmed:  # the text under a cited list item may be about something else
+            body += (
+                '<details class="bri-more"><summary>Whole passage (the text under this item '
+                f"is not quoted)</summary>{highlight_html(p.text, card.quotes)}</details>"
+            )
+        st.markdown(f'<div class="bri-passage">{body}</div>', unsafe_allow_html=True)
         notes = [versions_line(p, docs)]
         if not card.verified:
             notes.append("⚠️ the quote may not fully support the claim")
@@ -383,7 +399,7 @@ def _html(text: str) -> str:
     return escape_markdown(text)
 
 
-def _history_view(entries: list[ChatEntry], docs: dict[str, PaperInfo]) -> None:
+def _history_view(entries: list[ChatEntry], docs: dict[str, PaperInfo], records: Records) -> None:
     for entry in entries:
         with st.chat_message("user"):
             st.markdown(answer_markdown(entry.question))
@@ -391,11 +407,15 @@ def _history_view(entries: list[ChatEntry], docs: dict[str, PaperInfo]) -> None:
             if entry.error:
                 st.error(escape_markdown(entry.error))
             elif entry.answer is not None:
-                _render_answer(entry.answer, docs, entry.settings_label)
+                _render_answer(entry.answer, docs, records, entry.settings_label)
 
 
 def _ask(
-    bot: Assistant, question: str, entries: list[ChatEntry], docs: dict[str, PaperInfo]
+    bot: Assistant,
+    question: str,
+    entries: list[ChatEntry],
+    docs: dict[str, PaperInfo],
+    records: Records,
 ) -> None:
     """Stream one answer into the chat and keep it in the conversation."""
     history = [Turn(question=e.question, answer=e.answer) for e in entries if e.answer]
@@ -416,7 +436,7 @@ def _ask(
             entries.append(ChatEntry(question, error=str(e), settings_label=label))
             return
         with slot.container():
-            _render_answer(answer, docs, label)
+            _render_answer(answer, docs, records, label)
     entries.append(ChatEntry(question, answer=answer, settings_label=label))
 
 
@@ -478,12 +498,13 @@ def main() -> None:
     question = typed if typed is not None else st.session_state.pop("_pending", None)
     if not entries and question is None:
         _examples()
-    _history_view(entries, docs)
+    records = base.snapshot.documents
+    _history_view(entries, docs, records)
     if question is not None:
         if not question.strip():
             st.error("Empty question: type a question about the papers.")
         else:
-            _ask(base, question, entries, docs)
+            _ask(base, question, entries, docs, records)
     _export_button(export_slot, entries)  # last, so it includes this turn
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -25,10 +26,11 @@ from rich.text import Text
 from .cli_render import paper_row, print_answer, print_report
 from .cli_shell import Command as _Command
 from .cli_shell import Group as _Group
-from .cli_shell import StageBars, err, log_to_console, out
+from .cli_shell import StageBars, err, log_to_console, out, safe_json
 from .cli_shell import safe as _safe
+from .cli_shell import safe_name as _name
 from .errors import AssistantError
-from .settings import RetrievalMode, Settings
+from .settings import RetrievalMode, RetrievalSettings, Settings
 
 if TYPE_CHECKING:
     from .core import Assistant
@@ -94,7 +96,7 @@ def _progress(width: int = 10) -> Iterator[ProgressFn | None]:
 def _note(message: str) -> None:
     """A warning or notice for the user on stderr, unless --quiet."""
     if not _opts.quiet:
-        err.print(f"[yellow]note:[/] {_safe(message)}", highlight=False)
+        err.print(f"[yellow]note:[/] {_name(message)}", highlight=False)
 
 
 def _settings() -> Settings:
@@ -104,9 +106,16 @@ def _settings() -> Settings:
     return settings
 
 
+def _max_k() -> int:
+    """The most passages a question may retrieve: the settings' own bound on ``top_k``."""
+    bounds = RetrievalSettings.model_fields["top_k"].metadata
+    return next(int(b.le) for b in bounds if getattr(b, "le", None) is not None)
+
+
 def _check_k(k: int | None) -> int | None:
-    if k is not None and k < 1:
-        raise _UsageError(f"--k must be a whole number of passages, at least 1, not {k}")
+    """``--k`` in range, checked here so the error names the option, not a setting."""
+    if k is not None and not 1 <= k <= _max_k():
+        raise _UsageError(f"--k must be between 1 and {_max_k()} passages, not {k}")
     return k
 
 
@@ -115,20 +124,25 @@ class _UsageError(Exception):
 
 
 def _fail(e: Exception) -> NoReturn:
-    err.print(f"[bold red]error:[/] {_safe(e)}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {_name(e)}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
 def _config_message(e: ValidationError | tomllib.TOMLDecodeError) -> str:
+    """One line naming the bad setting and only the sources that could have set it: an
+    environment variable that is set, a settings file that exists."""
     config = os.environ.get("ASSISTANT_CONFIG", "assistant.toml")
     if isinstance(e, tomllib.TOMLDecodeError):
         return f"{config} is not valid TOML ({e}): fix it or remove it"
     first = e.errors()[0]
     loc = [str(p) for p in first["loc"]]
-    env = "ASSISTANT_" + "__".join(p.upper() for p in loc)
+    names = ["ASSISTANT_" + "__".join(p.upper() for p in loc[:i]) for i in range(1, len(loc) + 1)]
+    given = {k.upper() for k in os.environ}
+    sources = [n for n in names if n in given] + ([config] if Path(config).is_file() else [])
     value = first.get("input")
     shown = "" if isinstance(value, dict) else f" = {value!r}"
-    return f"invalid setting {'.'.join(loc)}{shown}: {first['msg']}; fix {env} or {config}"
+    fix = f"; fix {' or '.join(sources)}" if sources else ""
+    return f"invalid setting {'.'.join(loc)}{shown}: {first['msg']}{fix}"
 
 
 def _guarded(command: F) -> F:
@@ -147,7 +161,9 @@ def _guarded(command: F) -> F:
         except OSError as e:
             where = f" {e.filename}" if e.filename else ""
             _fail(ValueError(f"cannot read or write{where}: {e.strerror or e}"))
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # Ctrl-C: one line, the shell's exit code for SIGINT
+            with contextlib.suppress(OSError, ValueError):
+                sys.stdout.flush()  # what was printed stays; the note goes on a line of its own
             err.print("interrupted", highlight=False)
             raise typer.Exit(130) from None
 
@@ -228,24 +244,18 @@ def index_info(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
 
     snap, info = Assistant.describe(_settings())
     if as_json:
-        sys.stdout.write(
-            json.dumps(
-                {
-                    "manifest": snap.manifest.model_dump(mode="json") if snap.manifest else None,
-                    "papers": [asdict(p) for p in info.papers],
-                    "stale": info.status.stale,
-                    "reasons": info.status.reasons,
-                    "notice": info.notice,
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
-            + "\n"
-        )
+        data = {
+            "manifest": snap.manifest.model_dump(mode="json") if snap.manifest else None,
+            "papers": [asdict(p) for p in info.papers],
+            "stale": info.status.stale,
+            "reasons": info.status.reasons,
+            "notice": info.notice,
+        }
+        sys.stdout.write(safe_json(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
         return
     if info.notice:
         _note(info.notice)
-    out.print(f"index      {_safe(info.path)}", highlight=False)
+    out.print(f"index      {_name(info.path)}", highlight=False)
     out.print(f"model      {_safe(info.model)} ({info.dimension}-d)", highlight=False)
     out.print(
         f"chunks     {info.chunks} ({_safe(info.index_type)}), built {_safe(info.built_at)}",
@@ -262,7 +272,7 @@ def index_info(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
         for cells in [header, *rows]:
             sys.stdout.write("\t".join(" ".join(c.split()) for c in cells) + "\n")
     colour = "yellow" if info.status.stale else "green"
-    out.print(f"[{colour}]{_safe(info.status.message)}[/]", highlight=False)
+    out.print(f"[{colour}]{_name(info.status.message)}[/]", highlight=False)
 
 
 _PAPER_OPTION = typer.Option(
@@ -321,7 +331,10 @@ def chat(
         try:
             answer = bot.ask(question, history=history, mode=retrieval_mode, papers=papers)
         except AssistantError as e:
-            err.print(f"[red]{_safe(e)}[/]", highlight=False)
+            err.print(f"[red]{_name(e)}[/]", highlight=False)
+            continue
+        except KeyboardInterrupt:  # Ctrl-C while answering: drop that answer, keep the chat
+            err.print("interrupted", highlight=False)
             continue
         print_answer(answer, False, _note)
         history.append(Turn(question=question, answer=answer))
@@ -355,6 +368,7 @@ def eval_(
     """Score retrieval, answers, citations and abstention on a gold set; write a report folder."""
     from . import evaluation as ev
 
+    _check_k(k)
     _quiet_ranx()
     if modes and not compare:
         raise typer.BadParameter(f"unexpected {' '.join(modes)}: modes go after --compare")
@@ -380,6 +394,12 @@ def eval_(
                 corpus=corpus,
             )
             report, folder = ev.evaluate(config, progress=progress)
+        except ValidationError as e:
+            if e.title != ev.EvalConfig.__name__:
+                raise  # a setting: _guarded names it and where it was set
+            first = e.errors()[0]  # an EvalConfig field is an option of this command
+            option = "--" + str(first["loc"][0]).replace("_", "-")
+            _fail(ValueError(f"{option} {first.get('input')!r}: {first['msg']}"))
         except (AssistantError, ValueError) as e:
             _fail(e)
     for run in report.runs:
@@ -462,7 +482,7 @@ def _open_assistant() -> Assistant:
             if corpus.resolve() == corpus_dir().resolve()
             else f"the papers in {corpus} (once)"
         )
-        err.print(f"building the index from {_safe(source)}…", highlight=False)
+        err.print(f"building the index from {_name(source)}…", highlight=False)
     with _progress() as progress:  # drawn only if the index is built on first use
         return Assistant.load(settings, progress=progress)
 
@@ -472,11 +492,15 @@ def _warn_stale(bot: Assistant) -> None:
         _note(bot.notice)
     status = bot.status()
     if status.stale and not _opts.quiet:
-        err.print(f"[yellow]warning:[/] {_safe(status.message)}", highlight=False)
+        err.print(f"[yellow]warning:[/] {_name(status.message)}", highlight=False)
 
 
 def main() -> None:  # pragma: no cover
-    app()
+    try:
+        app()
+    except KeyboardInterrupt:  # Ctrl-C before a command's own boundary (_guarded) took over
+        err.print("interrupted", highlight=False)
+        raise SystemExit(130) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,7 +1,8 @@
 """What the ``assistant`` commands print: ingest summaries, index rows, answers with sources.
 
-Paper text goes through :func:`~assistant.cli_shell.safe` (no terminal controls, no Rich
-markup) and quotes through :func:`~assistant.cli_shell.quoted`.
+Everything from a paper or a file name is shown through :mod:`assistant.safe_text` (by way of
+``cli_shell.safe`` for prose, ``safe_line`` for titles and quotes, ``safe_name`` for paths and
+ids): no terminal controls, no bidi marks, no Rich markup, and a name is always one line.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .cli_shell import err, out, quoted, safe, strip_controls
+from .cli_shell import err, out, quoted, safe, safe_json, safe_line, safe_name
+from .corpus.pages import page_label
+from .safe_text import clean_for_display, one_line
 
 if TYPE_CHECKING:
     from .ingest import IngestReport
@@ -36,27 +39,28 @@ def ingest_summary(report: IngestReport) -> str:
 def print_report(report: IngestReport, quiet: bool) -> None:
     """What an ingest or removal did: skipped files on stderr, links and the summary on stdout."""
     for path, reason in report.errors.items():
-        err.print(f"[yellow]skipped[/] {safe(path)}: {safe(reason)}", highlight=False)
+        err.print(f"[yellow]skipped[/] {safe_name(path)}: {safe_name(reason)}", highlight=False)
     for path, existing in report.duplicates.items():
         if not quiet:
             err.print(
-                f"[yellow]duplicate[/] {safe(path)}: same file as {safe(existing)}",
+                f"[yellow]duplicate[/] {safe_name(path)}: same file as {safe_name(existing)}",
                 highlight=False,
             )
     for alias, canonical in report.aliases.items():
         out.print(
-            f"alias      {safe(alias)} -> {safe(canonical)} (same paper, indexed once)",
+            f"alias      {safe_name(alias)} -> {safe_name(canonical)} (same paper, indexed once)",
             highlight=False,
         )
     for members in report.versions.values():
-        out.print(f"versions   {safe(', '.join(members))}", highlight=False)
+        out.print(f"versions   {safe_name(', '.join(members))}", highlight=False)
     for doc_id in report.removed:
-        out.print(f"removed    {safe(doc_id)}", highlight=False)
+        out.print(f"removed    {safe_name(doc_id)}", highlight=False)
     out.print(ingest_summary(report), highlight=False)
 
 
 def paper_row(p: PaperInfo, full_title: bool) -> tuple[str, ...]:
-    """One paper's cells for ``index-info``, control characters stripped."""
+    """One paper's cells for ``index-info``, each on one line: names with hidden characters
+    escaped visibly, the title with its controls and bidi marks removed."""
     links = (
         f"alias of {p.alias_of}"
         if p.alias_of
@@ -64,14 +68,14 @@ def paper_row(p: PaperInfo, full_title: bool) -> tuple[str, ...]:
     )
     source = p.source if p.source == "corpus" else f"{p.source}: {p.path}"
     title = p.title if full_title else p.title[:60]
-    cells = (p.doc_id, title, source, p.state, str(p.chunks), links)
-    return tuple(strip_controls(c) for c in cells)
+    title = clean_for_display(title, keep_newlines=False)
+    return (one_line(p.doc_id), title, one_line(source), p.state, str(p.chunks), one_line(links))
 
 
 def print_answer(answer: Answer, as_json: bool, note: Callable[[str], None]) -> None:
     """The answer, then each marker's source and quote (or the closest passages of a decline)."""
     if as_json:
-        sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
+        sys.stdout.write(safe_json(answer.model_dump_json(indent=2)) + "\n")
         return
     if answer.notice:
         note(answer.notice)
@@ -80,7 +84,7 @@ def print_answer(answer: Answer, as_json: bool, note: Callable[[str], None]) -> 
         out.print("\n[dim]Closest passages:[/]")
         for p in answer.passages[:3]:
             out.print(
-                f"  - {safe(p.title)} — {safe(p.section)}: {safe(p.text[:160])}…",
+                f"  - {safe_line(p.title)} — {safe_line(p.section)}: {safe_line(p.text[:160])}…",
                 highlight=False,
             )
     seen: set[int] = set()
@@ -92,8 +96,11 @@ def print_answer(answer: Answer, as_json: bool, note: Callable[[str], None]) -> 
         seen.add(c.marker)
         quotes = " … ".join(x.quote for x in answer.citations if x.marker == c.marker)
         section = c.passage.section or "front matter"
+        if c.page is not None:  # PDFs: "p. 4" / "pp. 4–5"
+            section += ", " + page_label(c.page, c.page_end)
         out.print(
-            f"\\[{c.marker}] {safe(c.passage.title)} ({safe(c.doc_id)}), {safe(section)}",
+            f"\\[{c.marker}] {safe_line(c.passage.title)} ({safe_name(c.doc_id)}), "
+            f"{safe_line(section)}",
             highlight=False,
         )
-        out.print(f"    {safe(quoted(quotes))}", highlight=False)
+        out.print(f"    {safe_line(quoted(quotes))}", highlight=False)

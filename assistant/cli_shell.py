@@ -17,6 +17,8 @@ from rich.markup import escape
 from rich.progress import Progress, TaskID
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
+from .safe_text import clean_for_display, one_line
+
 
 class ShellConsole(Console):
     """Rich output that follows shell habits (as ``gh``, ``rg`` and ``llm`` print): styled and
@@ -64,23 +66,37 @@ class Command(TyperCommand):
         return pieces
 
 
-# Terminal escape sequences (CSI, OSC, two-byte ESC) and other C0 controls: a paper's text or
-# a file name must not move the cursor, recolour or retitle the user's terminal.
-_TERMINAL_CONTROL = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window titles, hyperlinks
-    r"|\x1b[@-_]?|[\x00-\x08\x0b-\x1f\x7f\x9b]"
+def safe(value: object) -> str:
+    """Paper text (an answer, a passage) for the terminal: controls, escape sequences and bidi
+    marks removed (:func:`~assistant.safe_text.clean_for_display`), Rich markup escaped."""
+    return escape(clean_for_display(str(value)))
+
+
+def safe_line(value: object) -> str:
+    """:func:`safe`, on one line: a title or a quote, its line breaks and tabs made spaces."""
+    return escape(clean_for_display(str(value), keep_newlines=False))
+
+
+def safe_name(value: object) -> str:
+    """A path, a doc id or a message naming one, on one line with nothing hidden: a newline
+    in a file name shows as ``\\n`` and cannot forge a line of output
+    (:func:`~assistant.safe_text.one_line`); Rich markup escaped."""
+    return escape(one_line(str(value)))
+
+
+# What JSON may carry raw but a terminal must not receive: DEL and C1 controls, bidi marks,
+# line and paragraph separators, and lone surrogates (a file name's undecodable bytes, which
+# cannot even be written out). JSON encoders already escape C0. Escaped as \uXXXX, the JSON
+# decodes to the very same strings.
+_JSON_HIDDEN = re.compile(
+    "[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]"
 )
 
 
-def strip_controls(text: str) -> str:
-    """``text`` without terminal escape sequences and control characters."""
-    return _TERMINAL_CONTROL.sub("", text)
-
-
-def safe(value: object) -> str:
-    """Paper text, titles and paths for the terminal: controls stripped, Rich markup escaped."""
-    return escape(strip_controls(str(value)))
+def safe_json(text: str) -> str:
+    """JSON text (``--json`` output) with every character a terminal would act on written as
+    a ``\\uXXXX`` escape: the same data for a script, nothing hostile on a screen."""
+    return _JSON_HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 _OPENING, _CLOSING = '“"', '”"'
@@ -107,7 +123,7 @@ class ConsoleLog(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         label = "[yellow]note:[/]" if record.levelno >= logging.WARNING else "[dim]info:[/]"
-        err.print(f"{label} {safe(record.getMessage())}", highlight=False, soft_wrap=True)
+        err.print(f"{label} {safe_name(record.getMessage())}", highlight=False, soft_wrap=True)
 
 
 def log_to_console(level: int) -> Callable[[], None]:

@@ -355,11 +355,17 @@ class Assistant:
         (arguments as for :meth:`ask`)."""
         yield from self._run(question, history, stream=True, k=k, mode=mode, papers=papers)
 
-    def as_retriever(self, k: int | None = None):  # type: ignore[no-untyped-def]
-        """A LangChain ``BaseRetriever`` over this index."""
+    def as_retriever(  # type: ignore[no-untyped-def]
+        self, k: int | None = None, *, papers: Iterable[str] | None = None
+    ):
+        """A LangChain ``BaseRetriever`` over this index; ``papers`` (doc ids) searches only
+        those papers, as :meth:`retrieve` does (checked now: a bad id raises here)."""
         from .retrieval.langchain import AssistantRetriever
 
-        return AssistantRetriever(assistant=self, k=k or self.settings.retrieval.top_k)
+        chosen = self.check_papers(papers) if papers is not None else None
+        return AssistantRetriever(
+            assistant=self, k=k or self.settings.retrieval.top_k, papers=chosen
+        )
 
     def _run(
         self,
@@ -448,18 +454,25 @@ class Assistant:
     def _clean_question(self, question: str) -> tuple[str, str | None]:
         if not isinstance(question, str):
             raise QuestionError(f"the question must be text, not {type(question).__name__}")
-        text = re.sub(r"\s+", " ", _CONTROL.sub(" ", question)).strip()
+        # Lone surrogates (a shell hands Python bytes that are not UTF-8 as surrogate escapes)
+        # can be neither encoded nor printed: they become spaces, and the user is told.
+        readable = re.sub("[\ud800-\udfff]", " ", question)
+        undecodable = (
+            "Parts of the question were not UTF-8 text and were ignored."
+            if readable != question
+            else None
+        )
+        text = re.sub(r"\s+", " ", _CONTROL.sub(" ", readable)).strip()
         if not text:
             raise QuestionError("empty question: type a question about the papers")
         limit = self.settings.answer.max_question_chars
         if len(text) > limit:
             cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
-            return (
-                cut,
-                f"The question was {len(text):,} characters; "
-                f"only the first {len(cut):,} were used.",
+            shortened = (
+                f"The question was {len(text):,} characters; only the first {len(cut):,} were used."
             )
-        return text, None
+            return cut, f"{undecodable} {shortened}" if undecodable else shortened
+        return text, undecodable
 
 
 _NOT_ENGLISH = "The papers are in English: please ask in English."

@@ -8,8 +8,8 @@ from typing import Protocol
 
 import numpy as np
 
-from ..corpus.cleaning import OffsetMap
 from ..corpus.front_matter import Field, FrontMatterCache
+from ..corpus.pages import PageFinder
 from ..retrieval.paper_hints import PaperNames
 from ..retrieval.plan import QuestionPlan
 from ..store import ChunkRecord, DocRecord, IndexSnapshot
@@ -56,7 +56,7 @@ class AnswerContext:
         # corpus vocabulary lookup: lets an answerer notice a question about unknown things
         self.has_word = has_word or (lambda word: True)
         self._layout = snapshot.layout  # a paper's chunks by start, without reading them all
-        self._offsets: dict[str, OffsetMap] = {}
+        self.pages = PageFinder()  # each quoted paper's clean -> raw offset map, kept
         self.front = front or FrontMatterCache(snapshot.documents)
         self._names: PaperNames | None = None
 
@@ -103,14 +103,13 @@ class AnswerContext:
             text=chunk.text,
             start=chunk.start,
             end=chunk.end,
+            pages=self.pages.span(doc, chunk.start, chunk.end),
         )
 
     def citation(self, marker: int, passage: Passage, start: int, end: int) -> Citation:
         """A citation quoting ``clean_text[start:end]`` of the passage's document."""
         doc = self.document(passage.doc_id)
-        offsets = self._offsets.get(doc.doc_id)
-        if offsets is None:
-            offsets = self._offsets[doc.doc_id] = OffsetMap(doc.segments)
+        pages = self.pages.span(doc, start, end)
         return Citation(
             marker=marker,
             passage=passage,
@@ -118,8 +117,10 @@ class AnswerContext:
             quote=doc.clean_text[start:end],
             start=start,
             end=end,
-            raw_start=offsets.to_raw(start),
-            raw_end=offsets.to_raw(end),
+            raw_start=self.pages.raw(doc, start),
+            raw_end=self.pages.raw(doc, end),
+            page=pages[0] if pages else None,
+            page_end=pages[1] if pages and pages[1] > pages[0] else None,
         )
 
 

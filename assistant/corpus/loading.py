@@ -6,6 +6,7 @@ reports encryption and corruption as distinct errors we can turn into actionable
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import logging
@@ -82,13 +83,22 @@ def _page_starts(text: str) -> tuple[int, ...]:
 
 
 def _plain_text(where: Path, data: bytes) -> str:
-    if b"\x00" in data:
-        raise DocumentError(where, "binary data, not text: is it a PDF or Word file renamed?")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
+    """The file's text, decoded as its byte-order mark says (UTF-8, UTF-16, UTF-32), as
+    UTF-16 when its NUL bytes show it (see :func:`_bomless_utf16`), else as UTF-8. Offsets
+    into the paper are offsets into this text (a BOM is not part of it)."""
+    codec = _text_codec(data)
+    if codec == "utf-8-sig" and b"\x00" in data:  # no UTF-8 text holds NUL bytes
         raise DocumentError(
-            where, f"not UTF-8 text (byte {e.start}): re-save the file as UTF-8"
+            where,
+            "binary data, not text: is it a PDF or Word file renamed? "
+            "(text files must be UTF-8, UTF-16 or UTF-32)",
+        )
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as e:
+        name = _CODEC_NAMES[codec]
+        raise DocumentError(
+            where, f"not {name} text (byte {e.start}): re-save the file as UTF-8"
         ) from e
     controls = len(_CONTROL.findall(text))  # the whole file: binary can follow clean text
     if controls > 0.05 * max(len(text), 1):
@@ -96,6 +106,51 @@ def _plain_text(where: Path, data: bytes) -> str:
     # A few stray control bytes (terminal colour codes, say) become spaces, one for one, so
     # character offsets into the file stay exact and nothing reaches a terminal raw.
     return _CONTROL.sub(" ", text) if controls else text
+
+
+# Byte-order marks and the codec each names (which drops the mark), the longest first: UTF-32
+# LE's mark begins with UTF-16 LE's.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_CODEC_NAMES = {
+    "utf-8-sig": "UTF-8",
+    "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16",
+    "utf-16-be": "UTF-16",
+    "utf-32": "UTF-32",
+}
+
+
+def _text_codec(data: bytes) -> str:
+    """The codec to read a text file with: its BOM's, BOM-less UTF-16's, or UTF-8."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return codec
+    return _bomless_utf16(data) or "utf-8-sig"
+
+
+def _bomless_utf16(data: bytes, sample: int = 4096) -> str | None:
+    """The UTF-16 codec (``utf-16-le`` or ``-be``) when ``data`` looks like UTF-16 written
+    without a BOM (as some Windows tools do), else None. Told by its NUL bytes: text mostly
+    in the Latin alphabet has a NUL high byte in nearly every code unit (the odd bytes in
+    little-endian, the even ones in big-endian) and hardly any NUL in the other bytes; binary
+    data and UTF-32 put NULs in both. A wrong guess still fails decoding or the
+    control-character check, as binary does."""
+    head = data[:sample]
+    if len(data) % 2 or len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    nul_even, nul_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+    if nul_odd >= 0.5 and nul_even <= 0.02:
+        return "utf-16-le"
+    if nul_even >= 0.5 and nul_odd <= 0.02:
+        return "utf-16-be"
+    return None
 
 
 def _pdf_text(where: Path, data: bytes) -> tuple[str, int]:

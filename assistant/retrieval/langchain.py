@@ -10,10 +10,15 @@ from langchain_core.retrievers import BaseRetriever
 
 
 class AssistantRetriever(BaseRetriever):
-    """``Assistant.as_retriever()``: hybrid retrieval returning LangChain Documents."""
+    """``Assistant.as_retriever()``: hybrid retrieval returning LangChain Documents.
+
+    ``papers`` (doc ids; None: every paper) keeps the search inside those papers, filtered in
+    the index as ``Assistant.retrieve(papers=...)`` does, so ``k`` documents still come back.
+    """
 
     assistant: Any
     k: int = 6
+    papers: list[str] | None = None
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
@@ -30,7 +35,8 @@ class AssistantRetriever(BaseRetriever):
                     "end": p.end,
                     "score": p.score,
                     "versions": p.versions,
+                    "pages": list(p.pages) if p.pages else None,
                 },
             )
-            for p in self.assistant.retrieve(query, k=self.k)
+            for p in self.assistant.retrieve(query, k=self.k, papers=self.papers)
         ]

@@ -23,6 +23,7 @@ from rapidfuzz import fuzz
 from ..chunking import embed_text
 from ..corpus.front_matter import Field, FrontMatterCache
 from ..corpus.lexicon import EMPTY, Lexicon
+from ..corpus.pages import PageFinder
 from ..embeddings import Embedder
 from ..settings import RetrievalMode, RetrievalSettings
 from ..store import LEXICAL_DIR, ChunkRecord, IndexSnapshot
@@ -191,6 +192,7 @@ class Retriever:
         self.bm25 = BM25Index.for_snapshot(snapshot)
         self._layout = snapshot.layout  # each chunk's paper, memory-mapped for a stored index
         self.front = FrontMatterCache(snapshot.documents)
+        self._pages = PageFinder()  # PDF page of each passage ("p. 4" on its source card)
         self._authors: dict[str, list[str]] | None = None
         self._names: PaperNames | None = None
 
@@ -268,6 +270,7 @@ class Retriever:
                         end=f.end,
                         score=1.0,
                         field=kind,
+                        pages=self._pages.span(doc, f.start, f.end),
                     )
                 )
                 break
@@ -377,4 +380,5 @@ class Retriever:
             end=chunk.end,
             score=round(item.score, 6),
             scores={k: round(v, 6) for k, v in item.scores.items()},
+            pages=self._pages.span(doc, chunk.start, chunk.end),
         )

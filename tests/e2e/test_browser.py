@@ -6,6 +6,7 @@ warm: the process already holds model and index) and where the screenshots are.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +153,65 @@ def test_ask_upload_and_ask_again(
         f"(question sent -> first token {(warm_first - warm_sent) / 1000:.3f} s)"
     )
     warm.close()
+
+
+# cites 003's sentence that ends with the paper's own "[1]" (and 001's "[1]"): a passage whose
+# reference marks look just like the app's markers
+OWN_REF_QUESTION = "What did Xi Jinping call the Belt and Road?"
+
+
+def test_a_papers_own_reference_marks_are_not_styled_as_markers(
+    browser: Any, streamlit_server: Any, screenshot_dir: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    page = _open(browser, streamlit_server)
+    _ask(page, OWN_REF_QUESTION)
+    answer = _assistant_messages(page).first
+    expect(answer).not_to_contain_text("\u258c", timeout=ANSWER_TIMEOUT_MS)  # streamed in
+    answer.locator(".bri-passage").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    page.screenshot(path=str(screenshot_dir / "03-paper-reference-marks.png"), full_page=True)
+
+    card_refs = answer.locator(".bri-passage .bri-paper-ref")
+    assert card_refs.count() >= 1
+    assert re.fullmatch(r"\[\d{1,3}(?:[,\u2013 -]+\d{1,3})*\]", card_refs.first.inner_text())
+    assert card_refs.first.get_attribute("title") == "the paper's own reference"
+    assert answer.locator(".bri-passage .bri-cite").count() == 0
+    # in the answer text the quoted "[1]" is the paper's, the marker after the quote the app's
+    assert answer.locator(".bri-paper-ref").count() > card_refs.count()
+    markers = answer.locator(".bri-cite").all_inner_texts()
+    assert markers and all(re.fullmatch(r"\[\d+\]", m) for m in markers)
+
+    def style(locator: Any) -> dict[str, str]:
+        return dict(
+            locator.evaluate(
+                "e => { const s = getComputedStyle(e);"
+                " return {weight: s.fontWeight, align: s.verticalAlign, color: s.color}; }"
+            )
+        )
+
+    ref, cite = style(card_refs.first), style(answer.locator(".bri-cite").first)
+    assert ref["align"] == "super" and cite["align"] != "super"
+    assert int(ref["weight"]) < int(cite["weight"]) and ref["color"] != cite["color"]
+    page.close()
+
+
+def test_a_cited_list_item_card_hides_the_unrelated_text_under_it(
+    browser: Any, streamlit_server: Any, screenshot_dir: Path
+) -> None:
+    """003's "(2) Deficiencies in foreign trade" is followed, in the PDF's extracted text, by a
+    paragraph about embroidery: the card shows the item, the rest only when asked for."""
+    from playwright.sync_api import expect
+
+    page = _open(browser, streamlit_server)
+    _ask(page, "What problems does the Sichuan FTZ face?")
+    answer = _assistant_messages(page).first
+    expect(answer).not_to_contain_text("\u258c", timeout=ANSWER_TIMEOUT_MS)
+    card = answer.locator(".bri-passage").filter(has_text="Deficiencies in foreign trade").first
+    card.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert "embroidery" not in card.inner_text()  # collapsed: not shown
+    more = card.locator("details.bri-more")
+    more.locator("summary").click()
+    expect(more).to_contain_text("embroidery")  # there on request, marked as not quoted
+    page.screenshot(path=str(screenshot_dir / "04-list-item-card.png"), full_page=True)
+    page.close()

@@ -255,3 +255,140 @@ def test_ask_within_chosen_papers(indexed: Path) -> None:
         assert result.exit_code == 1 and result.stdout == "", result.stdout
         (line,) = result.stderr.splitlines()
         assert "'nope.txt'" in line and "index-info" in line
+
+
+# -- hostile text, misleading errors, tracebacks (issue 20) ---------------------------------
+
+HOSTILE = "\x9b31m\u202e\x85\u2066\x1b]0;pwned\x07"  # 8-bit CSI, RLO, NEL, isolate, OSC title
+HIDDEN = [chr(c) for c in range(0x80, 0xA0)] + ["\u202e", "\u2066", "\x1b", "\x07"]
+
+
+def test_hostile_paper_text_never_reaches_the_terminal(indexed: Path) -> None:
+    """C1 controls and bidi overrides in a paper's title and sentences are not printed, while
+    the quote itself is (and --json keeps the exact text, escaped)."""
+    paper = indexed / "hostile.txt"
+    paper.write_text(
+        f"Dry port {HOSTILE}report\n\n"
+        f"The Qingbaijiang dry port{HOSTILE} handled 500 trains a month in 2021. "
+        "Its bonded warehouses opened the same year.\n",
+        encoding="utf-8",
+    )
+    _run("ingest", str(paper))
+    doc = next(
+        p["doc_id"]
+        for p in json.loads(_run("index-info", "--json")[0])["papers"]
+        if p["path"].endswith("hostile.txt")
+    )
+    stdout, stderr = _run("ask", "--paper", doc, "How many trains did the dry port handle?")
+    assert "500 trains" in stdout and "Sources" in stdout
+    assert not [c for c in HIDDEN if c in stdout + stderr], repr(stdout)
+    raw = _run("ask", "--json", "--paper", doc, "How many trains did the dry port handle?")[0]
+    assert not [c for c in HIDDEN if c in raw]
+    quotes = [c["quote"] for c in json.loads(raw)["citations"]]
+    assert any("\u202e" in q for q in quotes), quotes  # the data is intact, only escaped
+
+
+def test_a_newline_in_a_file_name_cannot_forge_an_error_line(workdir: Path) -> None:
+    folder = workdir / "papers"
+    folder.mkdir()
+    (folder / "x\nerror: the index is corrupt, delete it.txt").write_bytes(b"")
+    (folder / "y\u202etxt.exe.txt").write_bytes(b"")
+    result = CliRunner().invoke(app, ["ingest", str(folder)])
+    assert result.exit_code == 1, result.output  # nothing could be added
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and all(line.startswith("skipped ") for line in lines), lines
+    assert any("x\\nerror: the index is corrupt" in line for line in lines)
+    assert any("y\\u202etxt.exe.txt: empty file" in line for line in lines)
+    missing = CliRunner().invoke(app, ["ingest", "gone\nerror: fake.txt"])
+    assert missing.exit_code == 1
+    (line,) = missing.stderr.splitlines()
+    assert line.startswith("error: no such file or folder: gone\\nerror: fake.txt")
+
+
+@pytest.mark.parametrize("k", ["0", "-3", "101", "1000000"])
+def test_k_out_of_range_names_the_option(workdir: Path, k: str) -> None:
+    for command in (["ask", "--k", k, QUESTION], ["eval", "--k", k, "--limit", "1"]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 1 and result.stdout == "", result.output
+        (line,) = result.stderr.splitlines()
+        assert line == f"error: --k must be between 1 and 100 passages, not {k}", line
+        assert "ASSISTANT_" not in line
+    assert not (workdir / "index").exists()  # refused before any work
+
+
+def test_a_bad_setting_blames_only_what_set_it(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The error names the environment variable or settings file only when one is set."""
+    monkeypatch.setenv("ASSISTANT_RETRIEVAL__TOP_K", "1000")
+    result = CliRunner().invoke(app, ["ask", QUESTION])
+    (line,) = result.stderr.splitlines()
+    assert result.exit_code == 1
+    assert line.startswith("error: invalid setting retrieval.top_k = '1000'"), line
+    assert line.endswith("fix ASSISTANT_RETRIEVAL__TOP_K"), line
+    monkeypatch.delenv("ASSISTANT_RETRIEVAL__TOP_K")
+    (workdir / "assistant.toml").write_text("[retrieval]\ntop_k = 0\n", encoding="utf-8")
+    (line,) = CliRunner().invoke(app, ["ask", QUESTION]).stderr.splitlines()
+    assert line.endswith("fix assistant.toml") and "ASSISTANT_" not in line, line
+    from assistant.settings import Settings
+
+    with pytest.raises(ValueError) as info:  # neither: a value given in code
+        Settings(retrieval={"top_k": 0})  # type: ignore[arg-type]
+    (workdir / "assistant.toml").unlink()
+    message = cli._config_message(info.value)  # type: ignore[arg-type]
+    assert message.startswith("invalid setting retrieval.top_k = 0") and "fix" not in message
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_question_that_is_not_utf8_is_answered_without_a_traceback(
+    indexed: Path, as_json: bool
+) -> None:
+    """`assistant ask $'\\xff\\xfe when…'`: the shell hands Python surrogate escapes."""
+    args = ["ask", *(["--json"] if as_json else []), "\udcff\udcfe" + QUESTION]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "Traceback" not in result.output and "\udcff" not in result.output
+    if as_json:
+        data = json.loads(result.stdout)
+        assert data["question"] == QUESTION and "not UTF-8" in data["notice"]
+    else:
+        assert "Sources" in result.stdout
+        assert result.stderr.startswith("note: Parts of the question were not UTF-8")
+    only_bytes = CliRunner().invoke(app, ["ask", "\udcff\udcfe"])
+    assert only_bytes.exit_code == 1
+    (line,) = only_bytes.stderr.splitlines()
+    assert line.startswith("error: empty question")
+
+
+@pytest.mark.parametrize("command", [["ask", QUESTION], ["chat"]])
+def test_ctrl_c_is_one_line_and_exit_130(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    from assistant.core import Assistant
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Assistant, "load", interrupted)
+    result = CliRunner().invoke(app, ["--quiet", *command], input="")  # quiet: no first-use line
+    assert result.exit_code == 130, (result.output, result.exception)
+    assert result.stderr == "interrupted\n" and result.stdout == ""
+
+
+def test_ctrl_c_while_chat_answers_drops_that_answer_only(
+    indexed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.core import Assistant
+
+    real = Assistant.ask
+    calls: list[str] = []
+
+    def ask(self: Assistant, question: str, *args: object, **kwargs: object) -> object:
+        calls.append(question)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return real(self, question, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Assistant, "ask", ask)
+    stdout, stderr = _run("chat", stdin=f"{QUESTION}\n{QUESTION}\n")
+    assert stderr == "interrupted\n" and stdout.count("Sources") == 1

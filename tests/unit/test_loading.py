@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,40 @@ def test_stray_control_characters_become_spaces_keeping_offsets(tmp_path: Path) 
     path.write_text(body, encoding="utf-8")
     text = load_document(path).text
     assert "\x1b" not in text and "\x07" not in text and len(text) == len(body)
+
+
+PAPER = "Chengdu–Europe rail freight\n\nTrains reached Łódź in 2019; café owners in 成都 noticed.\n"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [
+        ("utf-16-le", codecs.BOM_UTF16_LE),
+        ("utf-16-be", codecs.BOM_UTF16_BE),
+        ("utf-16-le", b""),  # no BOM, as some Windows tools write it
+        ("utf-16-be", b""),
+        ("utf-32-le", codecs.BOM_UTF32_LE),
+        ("utf-32-be", codecs.BOM_UTF32_BE),
+        ("utf-8", codecs.BOM_UTF8),
+    ],
+)
+def test_utf16_and_utf32_text_is_decoded_not_called_binary(encoding: str, bom: bytes) -> None:
+    """Was: "binary data … a PDF or Word file renamed?". The text (what offsets index) is the
+    file's characters, without the BOM."""
+    doc = load_bytes("notes.txt", bom + (PAPER * 3).encode(encoding))
+    assert doc.text == PAPER * 3
+    assert doc.text.index("Łódź") == PAPER.index("Łódź")
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (codecs.BOM_UTF16_LE + PAPER.encode("utf-16-le")[:-1], "not UTF-16 text"),  # odd length
+        (codecs.BOM_UTF16_LE + b"\x00\xdc" + PAPER.encode("utf-16-le"), "not UTF-16 text"),
+        (PAPER.encode("utf-32-le"), "binary data"),  # UTF-32 needs its BOM
+        (b"PK\x03\x04" + bytes(range(256)) * 8, "binary data"),
+    ],
+)
+def test_what_is_not_utf16_is_still_refused(data: bytes, reason: str) -> None:
+    with pytest.raises(DocumentError, match=reason):
+        load_bytes("odd.txt", data)
