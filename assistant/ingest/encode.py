@@ -113,8 +113,7 @@ class EncodeStage:
                 out[hit] = self.pooled[rows[hit]]
             self.pooled, self.rows = None, {}  # copied: free it before the table fills
             alone = np.flatnonzero(~hit)
-            if len(alone):
-                out[alone] = self._by_length([texts[int(i)] for i in alone], "sentences")
+            self._into(out, [texts[int(i)] for i in alone], alone, "sentences")
             report.embedded_sentences += len(alone)
             return out
 
@@ -150,24 +149,24 @@ class EncodeStage:
         return vectors
 
     def _by_length(self, texts: Sequence[str], stage: str) -> np.ndarray:
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), self.embedder.dimension), np.float32)
-        if texts:
-            out[order] = self._encode([texts[i] for i in order], stage)
+        self._into(out, texts, np.arange(len(texts)), stage)
         return out
 
-    def _encode(self, texts: list[str], stage: str) -> np.ndarray:
-        out: list[np.ndarray] = []
+    def _into(self, out: np.ndarray, texts: Sequence[str], rows: np.ndarray, stage: str) -> None:
+        """Encode ``texts`` into ``out[rows]`` batch by batch, shortest first (little padding,
+        and no batch list to stack: one copy of the vectors however many there are)."""
+        if not texts:
+            return
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         batch = max(1, self.settings.embedding.batch_size * 4)
         if self.settings.embedding.engine == "ray":
-            batch = max(1, len(texts))
-        for i in range(0, len(texts), batch):
+            batch = max(1, len(texts))  # one Ray Data job spreads all texts over the workers
+        for i in range(0, len(order), batch):
             self.progress(stage, i, len(texts))
-            out.append(self.embedder.embed(texts[i : i + batch]))
+            part = order[i : i + batch]
+            out[rows[part]] = self.embedder.embed([texts[j] for j in part])
         self.progress(stage, len(texts), len(texts))
-        if not out:
-            return np.zeros((0, self.embedder.dimension), np.float32)
-        return np.vstack(out)
 
 
 def counts_calls(embedder: Embedder) -> bool:
