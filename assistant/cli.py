@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -78,7 +84,7 @@ def _global_options(
 
 
 @contextmanager
-def _progress(width: int = 10) -> Iterator[ProgressFn | None]:
+def _progress(width: int = 16) -> Iterator[ProgressFn | None]:
     """Progress bars for long work, drawn only on a terminal and unless --quiet."""
     if _opts.quiet or not err.is_terminal:
         yield None
@@ -88,6 +94,8 @@ def _progress(width: int = 10) -> Iterator[ProgressFn | None]:
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
     )
     with Progress(*columns, console=err, transient=True) as bar:
         yield StageBars(bar)
@@ -238,11 +246,23 @@ def remove(
 
 @app.command("index-info", cls=_Command)
 @_guarded
-def index_info(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def index_info(
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Check every byte of the index against its checksums.")
+    ] = False,
+) -> None:
     """Show every paper in the index with its source, and whether any is stale."""
     from .core import Assistant
+    from .store.checksums import verify_generation
+    from .store.generations import live_generation
 
-    snap, info = Assistant.describe(_settings())
+    settings = _settings()
+    live = live_generation(settings.paths.index_dir)
+    if verify and live is not None:  # the live generation, every byte: one line naming a file
+        checked = verify_generation(settings.paths.index_dir / live, full=True)
+        _note("checksums: every file matches" if checked else "no checksums (an older index)")
+    snap, info = Assistant.describe(settings)
     if as_json:
         data = {
             "manifest": snap.manifest.model_dump(mode="json") if snap.manifest else None,
@@ -272,6 +292,9 @@ def index_info(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
         for cells in [header, *rows]:
             sys.stdout.write("\t".join(" ".join(c.split()) for c in cells) + "\n")
     colour = "yellow" if info.status.stale else "green"
+    for p in info.papers:
+        if p.warning:
+            _note(f"{p.doc_id}: {p.warning}")
     out.print(f"[{colour}]{_name(info.status.message)}[/]", highlight=False)
 
 

@@ -27,12 +27,15 @@ def ingest_summary(report: IngestReport) -> str:
     duplicates = report.aliases
     added = [d for d in report.added if d not in duplicates]
     updated = [d for d in report.updated if d not in duplicates]
-    unchanged = max(report.documents - len(added) - len(updated), 0)
+    recovered = [d for d in report.recovered if d not in duplicates]
+    unchanged = max(report.documents - len(added) - len(updated) - len(recovered), 0)
+    again = f"{len(recovered)} recovered, " if recovered else ""
+    reused = f" ({report.reused} from the cache)" if report.reused and report.embedded else ""
     return (
-        f"{report.documents} docs ({len(added)} added, {len(updated)} updated, "
+        f"{report.documents} docs ({len(added)} added, {len(updated)} updated, {again}"
         f"{unchanged} unchanged), {len(report.removed)} removed, "
         f"{len(duplicates)} duplicates indexed once, {report.chunks} chunks, "
-        f"{report.tokens} tokens, {report.embedded} embedded, {report.seconds:.1f}s"
+        f"{report.tokens} tokens, {report.embedded} embedded{reused}, {report.seconds:.1f}s"
     )
 
 
@@ -55,6 +58,12 @@ def print_report(report: IngestReport, quiet: bool) -> None:
         out.print(f"versions   {safe_name(', '.join(members))}", highlight=False)
     for doc_id in report.removed:
         out.print(f"removed    {safe_name(doc_id)}", highlight=False)
+    for doc_id in report.recovered:
+        out.print(f"recovered  {safe_name(doc_id)} (read again from its file)", highlight=False)
+    for doc_id, why in report.warnings.items():
+        err.print(f"[yellow]warning[/] {safe_name(doc_id)}: {safe_name(why)}", highlight=False)
+    for doc_id, why in report.dropped.items():
+        err.print(f"[red]lost[/] {safe_name(doc_id)}: {safe_name(why)}", highlight=False)
     out.print(ingest_summary(report), highlight=False)
 
 

@@ -149,9 +149,12 @@ class StageBars:
         self.bar = bar
         self.tasks: dict[str, TaskID] = {}
 
+    # what each stage counts, so a bar reads "embedding chunks 1200/5000"
+    UNITS = {"reading": "reading papers", "embedding": "embedding chunks"}
+
     def __call__(self, stage: str, done: int, total: int) -> None:
         if stage not in self.tasks:
-            self.tasks[stage] = self.bar.add_task(stage, total=total)
+            self.tasks[stage] = self.bar.add_task(self.UNITS.get(stage, stage), total=total)
         self.bar.update(self.tasks[stage], completed=done, total=total)
 
 

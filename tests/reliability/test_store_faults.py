@@ -535,3 +535,29 @@ def test_other_write_errors_are_not_called_a_full_disk(
     with pytest.raises(OSError, match="Input/output"):
         save_snapshot(before, built.index)
     assert not list(built.index.glob(".tmp-gen-*"))
+
+
+def test_index_info_verify_finds_vectors_garbled_in_place(
+    built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Trial: `index-info` said "up to date" over vectors garbled in place; --verify reads
+    every byte and names the file in one line."""
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    paths = built.settings.paths
+    for key, value in {
+        "CORPUS_DIR": paths.corpus_dir,
+        "INDEX_DIR": paths.index_dir,
+        "CACHE_DIR": paths.cache_dir,
+        "UPLOADS_DIR": paths.uploads_dir,
+    }.items():
+        monkeypatch.setenv(f"ASSISTANT_PATHS__{key}", str(value))
+    ok = CliRunner().invoke(app, ["index-info", "--verify"])
+    assert ok.exit_code == 0 and "every file matches" in ok.output, ok.output
+    data = bytearray((built.live / "vectors.faiss").read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    (built.live / "vectors.faiss").write_bytes(bytes(data))
+    bad = CliRunner().invoke(app, ["index-info", "--verify"])
+    assert bad.exit_code == 1 and "vectors.faiss" in bad.output and "Traceback" not in bad.output

@@ -79,6 +79,21 @@ def test_ingest_summary_counts_add_up() -> None:
     assert summary.startswith("5 docs (1 added, 1 updated, 3 unchanged), 1 removed, 1 dupl")
 
 
+def test_a_resumed_or_recovered_ingest_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    """A rerun after a kill shows what came from the cache; recovery names what it read
+    again and what it lost; a mostly-removed paper is warned about."""
+    report = IngestReport(added=["a"], recovered=["b"], documents=3, embedded=4, reused=96)
+    summary = cli_render.ingest_summary(report)
+    assert summary.startswith("3 docs (1 added, 0 updated, 1 recovered, 1 unchanged)")
+    assert "4 embedded (96 from the cache)" in summary
+    report.warnings, report.dropped = {"a": "kept 3 % of the text"}, {"c": "its file is gone"}
+    cli_render.print_report(report, quiet=False)
+    shown = capsys.readouterr()
+    assert "recovered  b" in shown.out
+    assert "warning a: kept 3 % of the text" in shown.err
+    assert "lost c: its file is gone" in shown.err
+
+
 def test_ingest_of_a_missing_path_fails_before_any_work(workdir: Path) -> None:
     result = CliRunner().invoke(app, ["ingest", "/nonexistent"])
     assert result.exit_code == 1 and result.stdout == ""
