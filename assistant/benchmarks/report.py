@@ -19,6 +19,7 @@ def markdown(results: dict[str, Any]) -> str:
     if results.get("scale"):
         parts += [_search(results), _index_types(results["scale"]), _lexical(results["scale"])]
     parts += [_dedup(results.get("dedup")), _scifact(results.get("scifact_ingest"))]
+    parts += [_large_file(results.get("large_file"))]
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
@@ -266,4 +267,17 @@ def _scifact(r: dict[str, Any] | None) -> str:
         + f"\n\nCPU per chunk, cold / raw: {r['cpu_ratio']}×. Model time in the cold run "
         f"{r['cold_model_s']} s. Peak RSS {r['cold_peak_rss_mb']:,.0f} MB after the cold run, "
         f"{r['peak_rss_mb']:,.0f} MB in all."
+    )
+
+
+def _large_file(r: dict[str, Any] | None) -> str:
+    if not r:
+        return ""
+    return (
+        f"## One {r['mb']:g} MB text file\n\n"
+        f"{r['chunks']:,} chunks, {r['sentences']:,} sentences in {r['seconds']} s with the "
+        f"deterministic encoder; pipeline peak {r['pipeline_peak_mb']:,.0f} MB "
+        f"({r['mb_per_text_mb']} MB per MB of text over a {r['baseline_mb']:,.0f} MB process), "
+        f"plus {r['model_mb']:,.0f} MB for the real model encoding one batch: about "
+        f"{r['estimated_peak_mb']:,.0f} MB in all."
     )

@@ -45,6 +45,7 @@ class BenchConfig:
     # SciFact abstracts ingested (None: all 5,183, ~16 min; 0: skip); env BENCH_SCIFACT_DOCS
     scifact_docs: int | None = 300
     scifact_path: Path = Path("../shared/datasets/scifact/corpus.jsonl")
+    large_file_mb: float = 50  # one text file this large through ingest (peak memory)
     notes: list[str] = field(default_factory=list)
 
     @classmethod
@@ -59,6 +60,7 @@ class BenchConfig:
             repeats=1,
             dedup_papers=20_000,
             scifact_docs=50,
+            large_file_mb=2,
         )
 
 
@@ -69,6 +71,7 @@ def run_bench(
     line to the History of its ``README.md``, and return the results."""
     from .dedup_scale import bench_dedup
     from .ingestion import bench_ingestion
+    from .large_file import bench_large_file, bench_model_memory, combine
     from .scale import bench_scale
     from .scifact_ingest import bench_scifact, docs_from_env
     from .startup import bench_startup
@@ -121,6 +124,13 @@ def run_bench(
             results["scifact_ingest"] = _stage(
                 config, bench_scifact, root, settings, docs, config.scifact_path, config.fake_model
             )
+        if config.large_file_mb:
+            say(f"one {config.large_file_mb:g} MB text file ({_elapsed(started)})")
+            pipeline = _stage(
+                config, bench_large_file, root / "large", settings, config.large_file_mb
+            )
+            model = _stage(config, bench_model_memory, settings, config.fake_model)
+            results["large_file"] = combine(pipeline, model)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     results["machine"]["load_avg_1m_end"] = machine()["load_avg_1m"]

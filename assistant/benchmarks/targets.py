@@ -75,6 +75,15 @@ TARGETS = (
         size=5_183,
     ),
     Target(
+        "50 MB text file ingest, peak memory (pipeline + model)",
+        ("large_file", "estimated_peak_mb"),
+        2048,
+        True,
+        "MB",
+        size_keys=("large_file", "mb"),
+        size=50,
+    ),
+    Target(
         "SciFact ingest: CPU per chunk / raw encode",
         ("scifact_ingest", "cpu_ratio"),
         1.3,

@@ -83,6 +83,7 @@ def test_smoke_run_writes_every_section(tmp_path: Path) -> None:
         dedup_papers=2_000,
         scifact_docs=None,
         scifact_path=_tiny_scifact(tmp_path),
+        large_file_mb=0.2,
     )
     said: list[str] = []
     run_bench(config, make_settings(tmp_path), say=said.append)
@@ -109,7 +110,10 @@ def test_smoke_run_writes_every_section(tmp_path: Path) -> None:
     for size in results["scale"]:
         assert [k for k in SCALE_KEYS if not _has(size, k)] == []
     assert results["startup"]["cli_ask_s"] is None  # not measured with the hash embedder
-    assert len(results["targets"]) == 12 and results["commit"]
+    assert len(results["targets"]) == 13 and results["commit"]
+    big = results["large_file"]
+    assert big["chunks"] > 10 and big["estimated_peak_mb"] >= big["pipeline_peak_mb"] > 0
+    assert "## One 0.2 MB text file" in table
     assert results["dedup"]["papers"] == 2_000 and results["dedup"]["recall"] == 1.0
     assert results["scifact_ingest"]["abstracts"] == 3
     assert "## Version detection" in table and "## SciFact ingest: 3 of 3 abstracts" in table
