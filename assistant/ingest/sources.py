@@ -58,22 +58,28 @@ def expand(paths: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(out))
 
 
+def resolved(path: Path) -> Path:
+    """The absolute path with links followed; a symlink loop stays as far as it resolves
+    (``Path.resolve`` raises on one, which aborted a whole batch)."""
+    return Path(os.path.realpath(path))
+
+
 def source_of(path: Path, settings: Settings) -> PaperSource:
-    resolved = Path(path).resolve()
-    if resolved.is_relative_to(settings.paths.uploads_dir.resolve()):
+    resolved_path = resolved(path)
+    if resolved_path.is_relative_to(resolved(settings.paths.uploads_dir)):
         return "upload"
-    if resolved.is_relative_to(settings.paths.corpus_dir.resolve()):
+    if resolved_path.is_relative_to(resolved(settings.paths.corpus_dir)):
         return "corpus"
     return "path"
 
 
 def paper_id(path: Path, source: PaperSource, settings: Settings) -> str:
     """The stable id: the corpus-relative name for bundled papers, name + path hash otherwise."""
-    resolved = Path(path).resolve()
+    full = resolved(path)
     if source == "corpus":
-        return resolved.relative_to(settings.paths.corpus_dir.resolve()).as_posix()
-    digest = hashlib.sha256(str(resolved).encode("utf-8", "surrogateescape")).hexdigest()[:8]
-    return f"{resolved.stem}-{digest}{resolved.suffix}"
+        return full.relative_to(resolved(settings.paths.corpus_dir)).as_posix()
+    digest = hashlib.sha256(str(full).encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"{full.stem}-{digest}{full.suffix}"
 
 
 def file_hash(path: Path) -> str:

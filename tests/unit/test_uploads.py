@@ -102,3 +102,21 @@ def test_a_nul_byte_or_bad_type_in_an_upload_name_is_one_clear_result(
     bad = save_upload(settings, "\x00", b"x", {})
     assert getattr(bad, "level", None) == "error" and "unsupported type" in bad.message
     assert not (settings.paths.uploads_dir / LEDGER).exists()
+
+
+def test_a_symlink_loop_in_a_batch_is_one_error_and_the_rest_indexes(
+    tmp_path: Path, corpus_copy: Path
+) -> None:
+    """Trial: a symlink loop in a batch aborted the whole batch with a traceback."""
+    from assistant.ingest import Ingestor
+
+    folder = tmp_path / "papers"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "back").symlink_to(folder, target_is_directory=True)  # a folder loop
+    (folder / "a.txt").symlink_to(folder / "b.txt")  # a file loop: a -> b -> a
+    (folder / "b.txt").symlink_to(folder / "a.txt")
+    (folder / "good.txt").write_bytes(PAPER)
+    settings = make_settings(tmp_path, corpus_copy)
+    _, report = Ingestor(settings, HashEmbedder()).run([folder, folder / "a.txt"])
+    assert [d for d in report.added if d.startswith("good-")]
+    assert list(report.errors) == [str(folder / "a.txt")]
