@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from assistant.embeddings import HashEmbedder
-from assistant.ingest import Ingestor
+from assistant.ingest import Ingestor, IngestReport
 from assistant.papers import index_info
+from assistant.settings import Settings
+from assistant.store import IndexSnapshot
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.unit
@@ -34,13 +36,18 @@ BIBLIOGRAPHY = (
 )
 
 
-def test_a_references_line_in_the_contents_keeps_the_whole_paper(tmp_path: Path) -> None:
-    papers = tmp_path / "papers"
-    papers.mkdir()
-    (papers / "toc.txt").write_text(TOC_PAPER, encoding="utf-8")
+def _ingest_one(tmp_path: Path, text: str) -> tuple[IndexSnapshot, IngestReport, Settings]:
+    """Ingest one paper by path into an empty index."""
     (tmp_path / "corpus").mkdir()
+    paper = tmp_path / "paper.txt"
+    paper.write_text(text, encoding="utf-8")
     settings = make_settings(tmp_path, tmp_path / "corpus")
-    snap, report = Ingestor(settings, HashEmbedder()).run([papers])
+    snap, report = Ingestor(settings, HashEmbedder()).run([paper])
+    return snap, report, settings
+
+
+def test_a_references_line_in_the_contents_keeps_the_whole_paper(tmp_path: Path) -> None:
+    snap, report, settings = _ingest_one(tmp_path, TOC_PAPER)
     (doc,) = snap.documents.values()
     assert "Rail link 59 cut delivery times" in doc.clean_text
     assert doc.cleaning["kept_share"] > 0.95 and not report.warnings
@@ -49,12 +56,7 @@ def test_a_references_line_in_the_contents_keeps_the_whole_paper(tmp_path: Path)
 
 
 def test_a_mostly_removed_paper_is_reported_with_what_was_removed(tmp_path: Path) -> None:
-    papers = tmp_path / "papers"
-    papers.mkdir()
-    (papers / "note.txt").write_text(BIBLIOGRAPHY, encoding="utf-8")
-    (tmp_path / "corpus").mkdir()
-    settings = make_settings(tmp_path, tmp_path / "corpus")
-    snap, report = Ingestor(settings, HashEmbedder()).run([papers])
+    snap, report, settings = _ingest_one(tmp_path, BIBLIOGRAPHY)
     (doc_id,) = report.added
     assert "references" in report.warnings[doc_id] and "check the file" in report.warnings[doc_id]
     paper = index_info(snap, settings, "hash-64").papers[0]
