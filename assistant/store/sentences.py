@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import json
+from array import array as int_array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,14 +149,14 @@ class SentenceTable:
         doc_ids = sorted(wanted)
         texts: dict[str, int] = {}
         source: list[int] = []  # per distinct text: its row in ``old``, or -1 to embed it
-        rows: list[tuple[int, int, int]] = []
+        rows = int_array("q")  # flat (start, end, row) triples: a 50 MB file has ~400k of them
         offsets = [0]
         for doc_id in doc_ids:
             clean = documents[doc_id].clean_text
             if old is not None and doc_id in reuse:  # a kept paper: its rows as stored
                 triples = [(a, b, r) for a, b, r in old.doc_spans(doc_id).tolist()]
             else:
-                triples = [(a, b, -1) for a, b in sorted(wanted[doc_id])]
+                triples = [(a, b, -1) for a, b in sorted(wanted.pop(doc_id))]
             for a, b, from_old in triples:
                 text = clean[a:b]
                 u = texts.get(text)
@@ -164,8 +165,9 @@ class SentenceTable:
                     source.append(from_old)
                 elif source[u] < 0 <= from_old:
                     source[u] = from_old
-                rows.append((a, b, u))
-            offsets.append(len(rows))
+                rows.extend((a, b, u))
+            offsets.append(len(rows) // 3)
+        del wanted
         origin = np.asarray(source, dtype=np.int64)
         if len(source) and (origin < 0).all():  # nothing to keep: take embed's array as is
             vectors = np.asarray(embed(list(texts)), dtype=np.float32)  # (no second copy)
@@ -179,7 +181,7 @@ class SentenceTable:
         return cls(
             doc_ids,
             np.asarray(offsets, dtype=np.int64),
-            np.asarray(rows, dtype=np.int64).reshape(-1, 3),
+            np.frombuffer(rows, dtype=np.int64).reshape(-1, 3).copy(),
             vectors,
         )
 

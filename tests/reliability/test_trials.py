@@ -14,6 +14,7 @@ import faiss
 import numpy as np
 import pytest
 
+from assistant.store.checksums import write_checksums
 from tests.reliability.conftest import (
     BUNDLED,
     MARKUP_DIR,
@@ -262,6 +263,7 @@ def test_vectors_of_another_dimension_are_one_line(ws: Workspace) -> None:
     faiss.write_index(index, str(gen / "vectors.faiss"))
     manifest["embedding"]["dimension"] = 768
     (gen / "manifest.json").write_text(json.dumps(manifest))
+    write_checksums(gen)  # as a writer with a 768-d model would have left it: not damaged
     line = one_error_line(ws.cli("ask", "Sichuan science parks"))
     assert "768-d" in line and "384-d" in line and "--rebuild" in line
 
