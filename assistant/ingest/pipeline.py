@@ -342,6 +342,7 @@ class Ingestor:
             self.embedder.name,
             {d.doc_id: d.version_group for d in docs.values()},
         )
+        del new_vectors  # the store holds its own copy: free this one before the sentences
         per_doc: dict[str, list[int]] = {}  # one pass over the chunks, not one per document
         for c in chunks:
             tally = per_doc.setdefault(c.doc_id, [0, 0])

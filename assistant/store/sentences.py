@@ -154,9 +154,9 @@ class SentenceTable:
         for doc_id in doc_ids:
             clean = documents[doc_id].clean_text
             if old is not None and doc_id in reuse:  # a kept paper: its rows as stored
-                triples = [(a, b, r) for a, b, r in old.doc_spans(doc_id).tolist()]
-            else:
-                triples = [(a, b, -1) for a, b in sorted(wanted.pop(doc_id))]
+                triples: Iterable[tuple[int, int, int]] = map(tuple, old.doc_spans(doc_id).tolist())
+            else:  # a generator: no second list of ~400k tuples for one large paper
+                triples = ((a, b, -1) for a, b in sorted(wanted.pop(doc_id)))
             for a, b, from_old in triples:
                 text = clean[a:b]
                 u = texts.get(text)
