@@ -18,6 +18,11 @@ from ..errors import DocumentError
 
 SUPPORTED = (".txt", ".md", ".pdf")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")  # C0 controls but \t \n \r \f
+# C1 controls and bidi embeddings, overrides and isolates: invisible, never part of a word,
+# and glued to one they hid it from the reader ("2020\u202e" is not a year). Each becomes a
+# space, one for one, so offsets into the file stay exact. (LRM/RLM marks stay: RTL text
+# uses them; the display sanitiser strips them on output.)
+_INVISIBLE = re.compile("[\x80-\x9f\u202a-\u202e\u2066-\u2069]")
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
@@ -105,7 +110,11 @@ def _plain_text(where: Path, data: bytes) -> str:
         raise DocumentError(where, "binary data, not text: too many control characters")
     # A few stray control bytes (terminal colour codes, say) become spaces, one for one, so
     # character offsets into the file stay exact and nothing reaches a terminal raw.
-    return _CONTROL.sub(" ", text) if controls else text
+    return _blank_invisible(_CONTROL.sub(" ", text) if controls else text)
+
+
+def _blank_invisible(text: str) -> str:
+    return _INVISIBLE.sub(" ", text)
 
 
 # Byte-order marks and the codec each names (which drops the mark), the longest first: UTF-32
@@ -175,4 +184,4 @@ def _pdf_text(where: Path, data: bytes) -> tuple[str, int]:
         raise DocumentError(
             where, "PDF has no text layer (scanned?): run OCR first, e.g. `ocrmypdf in.pdf out.pdf`"
         )
-    return text, len(pages)
+    return _blank_invisible(text), len(pages)

@@ -257,14 +257,16 @@ def test_hostile_input_trial(hostile: Workspace, tmp_path: Path, name: str) -> N
 
 
 def test_json_keeps_the_hostile_text_as_data(hostile: Workspace, tmp_path: Path) -> None:
-    """``--json`` escapes what a terminal would act on; decoded, the quote is the paper's."""
+    """``--json`` carries nothing a terminal would act on: C1 controls and bidi overrides
+    became spaces at load (one for one), so the quote is the paper's words and offsets."""
     home = tmp_path / "home"
     home.mkdir()
     args = _ask_within("c1.txt", "How many trains did the Qingbaijiang dry port handle?", "--json")
     result = hostile.cli(*args(hostile), HOME=str(home), ASSISTANT_ANSWER__ABSTAIN_THRESHOLD="0")
     _check(result, home)
     quotes = [c["quote"] for c in json.loads(result.stdout)["citations"]]
-    assert any("\u202e" in q and "\x9b" in q and "500 trains" in q for q in quotes), quotes
+    assert any("500 trains" in q for q in quotes), quotes
+    assert not any("\u202e" in q or "\x9b" in q for q in quotes), quotes
 
 
 # Run as `python -c`: the CLI with one library call made slow, announced on stderr, so the

@@ -280,7 +280,7 @@ HIDDEN = [chr(c) for c in range(0x80, 0xA0)] + ["\u202e", "\u2066", "\x1b", "\x0
 
 def test_hostile_paper_text_never_reaches_the_terminal(indexed: Path) -> None:
     """C1 controls and bidi overrides in a paper's title and sentences are not printed, while
-    the quote itself is (and --json keeps the exact text, escaped)."""
+    the quote itself is; they became spaces at load, so --json carries none either."""
     paper = indexed / "hostile.txt"
     paper.write_text(
         f"Dry port {HOSTILE}report\n\n"
@@ -300,7 +300,7 @@ def test_hostile_paper_text_never_reaches_the_terminal(indexed: Path) -> None:
     raw = _run("ask", "--json", "--paper", doc, "How many trains did the dry port handle?")[0]
     assert not [c for c in HIDDEN if c in raw]
     quotes = [c["quote"] for c in json.loads(raw)["citations"]]
-    assert any("\u202e" in q for q in quotes), quotes  # the data is intact, only escaped
+    assert any("500 trains" in q for q in quotes) and not any("\u202e" in q for q in quotes)
 
 
 def test_a_newline_in_a_file_name_cannot_forge_an_error_line(workdir: Path) -> None:

@@ -107,3 +107,16 @@ def test_utf16_and_utf32_text_is_decoded_not_called_binary(encoding: str, bom: b
 def test_what_is_not_utf16_is_still_refused(data: bytes, reason: str) -> None:
     with pytest.raises(DocumentError, match=reason):
         load_bytes("odd.txt", data)
+
+
+def test_c1_controls_and_bidi_overrides_become_spaces_one_for_one() -> None:
+    """Glued to a word they hid it from the reader ("2020\u202e" is not a year)."""
+    from assistant.corpus.loading import load_bytes
+
+    text = "The zone opened in 2020\u202e with \x9b31mred\x85 ports and \u2066isolated\u2069 text."
+    doc = load_bytes("paper.txt", text.encode("utf-8"))
+    assert len(doc.text) == len(text)  # offsets into the file stay exact
+    assert "2020  with" in doc.text and "\u202e" not in doc.text and "\x9b" not in doc.text
+    assert " isolated " in doc.text
+    rtl = "\u05e9\u05dc\u05d5\u05dd\u200f world, and enough text to be a paper."
+    assert load_bytes("rtl.txt", rtl.encode("utf-8")).text == rtl  # RTL marks are kept
