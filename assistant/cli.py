@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import logging
 import os
 import sys
@@ -12,7 +11,7 @@ import tomllib
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -26,14 +25,11 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
-from rich.text import Text
 
-from .cli_render import paper_row, print_answer, print_report
+from .cli_render import print_answer, print_index_info, print_report
 from .cli_shell import Command as _Command
 from .cli_shell import Group as _Group
-from .cli_shell import StageBars, err, log_to_console, out, safe_json
-from .cli_shell import safe as _safe
+from .cli_shell import StageBars, err, log_to_console, out
 from .cli_shell import safe_name as _name
 from .errors import AssistantError
 from .settings import RetrievalMode, RetrievalSettings, Settings
@@ -263,39 +259,7 @@ def index_info(
         checked = verify_generation(settings.paths.index_dir / live, full=True)
         _note("checksums: every file matches" if checked else "no checksums (an older index)")
     snap, info = Assistant.describe(settings)
-    if as_json:
-        data = {
-            "manifest": snap.manifest.model_dump(mode="json") if snap.manifest else None,
-            "papers": [asdict(p) for p in info.papers],
-            "stale": info.status.stale,
-            "reasons": info.status.reasons,
-            "notice": info.notice,
-        }
-        sys.stdout.write(safe_json(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
-        return
-    if info.notice:
-        _note(info.notice)
-    out.print(f"index      {_name(info.path)}", highlight=False)
-    out.print(f"model      {_safe(info.model)} ({info.dimension}-d)", highlight=False)
-    out.print(
-        f"chunks     {info.chunks} ({_safe(info.index_type)}), built {_safe(info.built_at)}",
-        highlight=False,
-    )
-    header = ("doc", "title", "source", "file", "chunks", "links")
-    rows = [paper_row(p, full_title=not out.is_terminal) for p in info.papers]
-    if out.is_terminal:
-        table = Table(*header)
-        for cells in rows:
-            table.add_row(*(Text(c) for c in cells))
-        out.print(table)
-    else:  # piped: one tab-separated line per paper, for cut, awk and sort (Rich expands tabs)
-        for cells in [header, *rows]:
-            sys.stdout.write("\t".join(" ".join(c.split()) for c in cells) + "\n")
-    colour = "yellow" if info.status.stale else "green"
-    for p in info.papers:
-        if p.warning:
-            _note(f"{p.doc_id}: {p.warning}")
-    out.print(f"[{colour}]{_name(info.status.message)}[/]", highlight=False)
+    print_index_info(snap, info, as_json, _note)
 
 
 _PAPER_OPTION = typer.Option(

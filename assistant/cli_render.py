@@ -7,9 +7,14 @@ ids): no terminal controls, no bidi marks, no Rich markup, and a name is always 
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import TYPE_CHECKING
+
+from rich.table import Table
+from rich.text import Text
 
 from .cli_shell import err, out, quoted, safe, safe_json, safe_line, safe_name
 from .corpus.pages import page_label
@@ -17,7 +22,8 @@ from .safe_text import clean_for_display, one_line
 
 if TYPE_CHECKING:
     from .ingest import IngestReport
-    from .papers import PaperInfo
+    from .papers import IndexInfo, PaperInfo
+    from .store import IndexSnapshot
     from .types import Answer
 
 
@@ -113,3 +119,42 @@ def print_answer(answer: Answer, as_json: bool, note: Callable[[str], None]) -> 
             highlight=False,
         )
         out.print(f"    {safe_line(quoted(quotes))}", highlight=False)
+
+
+def print_index_info(
+    snap: IndexSnapshot, info: IndexInfo, as_json: bool, note: Callable[[str], None]
+) -> None:
+    """``index-info``: the index, a table of papers (tab-separated when piped), the status."""
+    if as_json:
+        data = {
+            "manifest": snap.manifest.model_dump(mode="json") if snap.manifest else None,
+            "papers": [asdict(p) for p in info.papers],
+            "stale": info.status.stale,
+            "reasons": info.status.reasons,
+            "notice": info.notice,
+        }
+        sys.stdout.write(safe_json(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
+        return
+    if info.notice:
+        note(info.notice)
+    out.print(f"index      {safe_name(info.path)}", highlight=False)
+    out.print(f"model      {safe(info.model)} ({info.dimension}-d)", highlight=False)
+    out.print(
+        f"chunks     {info.chunks} ({safe(info.index_type)}), built {safe(info.built_at)}",
+        highlight=False,
+    )
+    header = ("doc", "title", "source", "file", "chunks", "links")
+    rows = [paper_row(p, full_title=not out.is_terminal) for p in info.papers]
+    if out.is_terminal:
+        table = Table(*header)
+        for cells in rows:
+            table.add_row(*(Text(c) for c in cells))
+        out.print(table)
+    else:  # piped: one tab-separated line per paper, for cut, awk and sort (Rich expands tabs)
+        for cells in [header, *rows]:
+            sys.stdout.write("\t".join(" ".join(c.split()) for c in cells) + "\n")
+    for p in info.papers:
+        if p.warning:
+            note(f"{p.doc_id}: {p.warning}")
+    colour = "yellow" if info.status.stale else "green"
+    out.print(f"[{colour}]{safe_name(info.status.message)}[/]", highlight=False)

@@ -20,14 +20,12 @@ from .answering.factory import make_answerer
 from .corpus.lexicon import load_lexicon
 from .embeddings import Embedder, make_embedder
 from .errors import (
-    ConfigError,
     IndexIncompatibleError,
     IndexMissingError,
-    PaperNotFoundError,
-    QuestionError,
 )
 from .ingest.uploads import UploadResult, save_upload, upload_result
 from .papers import IndexInfo, IndexStatus, index_info, index_status
+from .question_input import check_knobs, chosen_papers, clean_question
 from .retrieval import Retriever
 from .retrieval.followup import History, normalise_history
 from .retrieval.plan import QuestionPlan, make_plan
@@ -40,8 +38,6 @@ from .types import Answer, Passage, Progress
 
 if TYPE_CHECKING:  # the ingest stack (datasketch, scipy: 1.7 s) is not needed for asking
     from .ingest import IngestReport
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -302,9 +298,9 @@ class Assistant:
     ) -> list[Passage]:
         """The top ``k`` passages for ``query`` (no answer); ``papers`` (doc ids, as
         ``assistant index-info`` lists them) searches only those papers."""
-        _check_knobs(k, mode)
+        check_knobs(k, mode)
         state = self._state
-        chosen = _chosen_papers(papers, state.snapshot)
+        chosen = chosen_papers(papers, state.snapshot)
         query = self._clean_question(query)[0]
         passages = state.retriever.retrieve(query, k=k, mode=mode, only_docs=chosen)
         plan = make_plan(query, lexicon=self.lexicon)
@@ -316,7 +312,7 @@ class Assistant:
     def check_papers(self, papers: Iterable[str] | None) -> list[str]:
         """The papers a question may be asked within, checked against the index: their ids
         (an alias as its indexed paper); raises the error ``ask`` would for a bad choice."""
-        chosen = _chosen_papers(papers, self._state.snapshot)
+        chosen = chosen_papers(papers, self._state.snapshot)
         return sorted(chosen) if chosen is not None else []
 
     def ask(
@@ -377,9 +373,9 @@ class Assistant:
         papers: Iterable[str] | None = None,
     ) -> Iterator[str | Answer]:
         t0 = time.perf_counter()
-        _check_knobs(k, mode)
+        check_knobs(k, mode)
         state = self._state
-        chosen = _chosen_papers(papers, state.snapshot)
+        chosen = chosen_papers(papers, state.snapshot)
         text, notice = self._clean_question(question)
         if mostly_cjk(text):
             yield from _refusal(text, notice, self.answerer.name, _NOT_ENGLISH)
@@ -452,32 +448,11 @@ class Assistant:
         return passages
 
     def _clean_question(self, question: str) -> tuple[str, str | None]:
-        if not isinstance(question, str):
-            raise QuestionError(f"the question must be text, not {type(question).__name__}")
-        # Lone surrogates (a shell hands Python bytes that are not UTF-8 as surrogate escapes)
-        # can be neither encoded nor printed: they become spaces, and the user is told.
-        readable = re.sub("[\ud800-\udfff]", " ", question)
-        undecodable = (
-            "Parts of the question were not UTF-8 text and were ignored."
-            if readable != question
-            else None
-        )
-        text = re.sub(r"\s+", " ", _CONTROL.sub(" ", readable)).strip()
-        if not text:
-            raise QuestionError("empty question: type a question about the papers")
-        limit = self.settings.answer.max_question_chars
-        if len(text) > limit:
-            cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
-            shortened = (
-                f"The question was {len(text):,} characters; only the first {len(cut):,} were used."
-            )
-            return cut, f"{undecodable} {shortened}" if undecodable else shortened
-        return text, undecodable
+        return clean_question(question, self.settings.answer.max_question_chars)
 
 
 _NOT_ENGLISH = "The papers are in English: please ask in English."
 _NO_WORDS = "The question has no words to search for: name the topic you are asking about."
-_MODES = ("dense", "bm25", "hybrid")
 
 
 def _refusal(text: str, notice: str | None, answerer: str, why: str) -> Iterator[str | Answer]:
@@ -487,36 +462,6 @@ def _refusal(text: str, notice: str | None, answerer: str, why: str) -> Iterator
     answer.notice = notice
     yield answer.text
     yield answer
-
-
-def _chosen_papers(papers: Iterable[str] | None, snapshot: IndexSnapshot) -> frozenset[str] | None:
-    """The indexed papers a user chose to ask within (an alias counts as its indexed paper),
-    or None for every paper; an empty choice or an id the index lacks is an error."""
-    if papers is None:
-        return None
-    if isinstance(papers, str):
-        raise QuestionError(f"papers must be a list of paper ids, not the string {papers!r}")
-    ids = list(dict.fromkeys(str(p) for p in papers))
-    if not ids:
-        raise QuestionError(
-            "no paper chosen: choose at least one paper to ask within (`assistant index-info` "
-            "lists their ids), or choose none to search them all"
-        )
-    docs = snapshot.documents
-    unknown = [p for p in ids if p not in docs]
-    if unknown:
-        names = ", ".join(repr(p) for p in unknown)
-        raise PaperNotFoundError(
-            f"no indexed paper has the id {names}: `assistant index-info` lists the ids"
-        )
-    return frozenset(docs[p].alias_of or p for p in ids)
-
-
-def _check_knobs(k: int | None, mode: str | None) -> None:
-    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
-        raise ConfigError(f"k must be a whole number of passages, at least 1, not {k!r}")
-    if mode is not None and mode not in _MODES:
-        raise ConfigError(f"mode must be dense, bm25 or hybrid, not {mode!r}")
 
 
 def _check_model(snapshot: IndexSnapshot, embedder: Embedder, settings: Settings) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..corpus.dedup import VersionIndex, min_matches
+from ..corpus.version_index import VersionIndex, min_matches
 from ..settings import Settings
 from ._measure import latencies, peak_rss_mb, percentiles, timed
 

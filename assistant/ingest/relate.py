@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..corpus.dedup import VersionIndex
+from ..corpus.version_index import VersionIndex
 from ..store.records import ChunkRecord, DocRecord
 from .report import IngestReport
 

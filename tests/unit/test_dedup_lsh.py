@@ -15,14 +15,8 @@ import pytest
 
 from assistant.benchmarks.dedup_scale import planted_corpus
 from assistant.corpus.cleaning import clean_text
-from assistant.corpus.dedup import (
-    Relation,
-    VersionIndex,
-    from_hashvalues,
-    min_matches,
-    relate,
-    signature,
-)
+from assistant.corpus.dedup import Relation, from_hashvalues, relate, signature
+from assistant.corpus.version_index import VersionIndex, min_matches
 from assistant.settings import Settings
 from tests.conftest import CORPUS
 

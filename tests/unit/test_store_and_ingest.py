@@ -349,7 +349,7 @@ def test_index_files_are_readable_by_group_and_others(tmp_path: Path, corpus_cop
 
 
 def test_terminal_output_strips_escapes_and_markup() -> None:
-    from assistant.cli import _safe
+    from assistant.cli_shell import safe as _safe
 
     shown = _safe("Title [/x] [/INST] \x1b[31mred\x1b[0m \x1b]0;pwned\x07end")
     assert "\x1b" not in shown and "\x07" not in shown and "pwned" not in shown
